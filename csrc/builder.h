@@ -1,0 +1,71 @@
+/* builder.h - private: struct ksym_builder and the helpers parse.c shares
+ * with build.c.  Not installed, not part of the API.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef PYSYMS_BUILDER_H
+#define PYSYMS_BUILDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ksym.h"
+
+struct ksym_rec {
+    uint64_t addr;
+    uint64_t name_off;  /* into builder names */
+    uint32_t module;    /* 0 = core kernel, k = builder module k - 1 */
+    uint16_t name_len;
+    uint8_t type;
+};
+
+struct ksym_builder {
+    struct ksym_rec *recs;
+    size_t nrecs, recs_cap;
+
+    char *names;        /* all names, back to back, no separators */
+    size_t names_len, names_cap;
+
+    /* Module names interned in input order (the table renumbers them). */
+    char *mods;         /* module names back to back */
+    size_t mods_len, mods_cap;
+    struct ksym_mod {
+        uint64_t off;   /* into mods */
+        uint32_t len;
+    } *modv;
+    size_t nmods, nmods_cap;
+    uint32_t *mod_hash; /* id + 1 per slot, 0 = empty; power-of-two size */
+    size_t mod_hash_slots;
+    uint32_t last_mod;  /* cache: module value of the last record */
+
+    char msg[256];
+    uint64_t err_line;
+    int64_t err_record;
+};
+
+/* State to roll back to (ksym_builder_add_text on error). */
+struct ksym_mark {
+    size_t nrecs, names_len, nmods, mods_len;
+};
+
+void ksym__mark(const struct ksym_builder *b, struct ksym_mark *m);
+void ksym__rollback(struct ksym_builder *b, const struct ksym_mark *m);
+
+/* Make room for more records and name bytes (a hint: failures are ignored
+ * here and reported by the add that runs out). */
+void ksym__reserve(struct ksym_builder *b, size_t more_recs, size_t more_name_bytes);
+
+/* Set the message (printf-style), line and record of an error; returns err. */
+int ksym__error(struct ksym_builder *b, int err, uint64_t line, int64_t record,
+                const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+/* Add with validation; on error sets the message with line 0 and the record
+ * number, like ksym_builder_add. */
+int ksym__add(struct ksym_builder *b, uint64_t address, unsigned char type,
+              const char *name, size_t name_len, const char *module, size_t module_len);
+
+#endif

@@ -1,0 +1,152 @@
+/* ksym.h - pysyms C core: the Linux kernel's compressed symbol table (kallsyms).
+ *
+ * The one public header. A table is built from records (address, nm type
+ * letter, name, optional module) and holds exactly the arrays the kernel's
+ * scripts/kallsyms.c emits, plus a small name index for fast lookups.
+ *
+ * Conventions: no global state; functions that can fail return a negative
+ * KSYM_E* code (ksym_strerror() names it) and leave details in the builder's
+ * message; lookups never allocate or lock, so any number of threads may read
+ * one table at once.  Index i always means the i-th symbol in kernel order
+ * (address order, see DESIGN.md "Order").  Names are bytes without NUL.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef PYSYMS_KSYM_H
+#define PYSYMS_KSYM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Format constants: the only place they are written down.  The pure-Python
+ * reference reads them through the compiled module. */
+#define KSYM_NAME_MAX 511        /* longest name in bytes (kernel KSYM_NAME_LEN - 1) */
+#define KSYM_MODULE_NAME_MAX 255 /* longest module name in bytes */
+#define KSYM_MARKER_STRIDE 256   /* one kallsyms_markers entry per this many symbols */
+#define KSYM_TOKENS 256          /* token codes in token_table / token_index */
+#define KSYM_SEQ_BYTES 3         /* bytes per kallsyms_seqs_of_names entry, big-endian */
+#define KSYM_MAX_SYMBOLS 16777215 /* 2^24 - 1: what 3-byte seqs can address */
+#define KSYM_LEN_1BYTE_MAX 127   /* compressed lengths above this take a 2-byte prefix */
+#define KSYM_FINE_STRIDE 16      /* the name index keeps the offset of every 16th record */
+
+/* Error codes (negative return values). */
+#define KSYM_OK 0
+#define KSYM_ENOMEM (-1)     /* out of memory */
+#define KSYM_EINVAL (-2)     /* bad argument from the caller */
+#define KSYM_EBADNAME (-3)   /* name empty, longer than KSYM_NAME_MAX, or has whitespace/NUL */
+#define KSYM_EBADTYPE (-4)   /* type letter not a printable, non-space ASCII character */
+#define KSYM_EBADMODULE (-5) /* module name empty, too long, or has whitespace/NUL/brackets */
+#define KSYM_EPARSE (-6)     /* a text line is not kallsyms, System.map or nm output */
+#define KSYM_EEMPTY (-7)     /* a text source holds no symbols */
+#define KSYM_EZEROADDR (-8)  /* every address in a text source is zero (kptr_restrict) */
+#define KSYM_ERANGE (-9)     /* index out of range */
+#define KSYM_ETOOMANY (-10)  /* more than KSYM_MAX_SYMBOLS symbols */
+#define KSYM_ENOSPC (-11)    /* caller's buffer too small */
+#define KSYM_E2BIG (-12)     /* token table would exceed its 16-bit offsets */
+
+const char *ksym_strerror(int err);
+
+/* ---- Builder ------------------------------------------------------------ */
+
+struct ksym_builder;
+struct ksym_table;
+
+struct ksym_builder *ksym_builder_new(void);
+void ksym_builder_free(struct ksym_builder *b);
+
+/* Add one record.  module == NULL (or module_len == 0) means the core kernel.
+ * On error nothing is added; the message names the record (its 0-based
+ * number among the records added so far). */
+int ksym_builder_add(struct ksym_builder *b, uint64_t address, char type,
+                     const char *name, size_t name_len,
+                     const char *module, size_t module_len);
+
+/* Parse a whole text source (/proc/kallsyms, System.map, nm or nm -S output)
+ * and add its records.  Lines without an address (nm's undefined symbols)
+ * and blank lines are skipped.  On error nothing from this text is kept and
+ * ksym_builder_error_line() gives the 1-based line.  A text with no symbols
+ * gives KSYM_EEMPTY; one whose addresses are all zero KSYM_EZEROADDR. */
+int ksym_builder_add_text(struct ksym_builder *b, const char *text, size_t len);
+
+/* Number of records added so far. */
+size_t ksym_builder_count(const struct ksym_builder *b);
+
+/* Sort, compress and index the records into a new table.  The builder is
+ * left empty and may be reused or freed. */
+int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out);
+
+/* Details of the last error: a message without location, the 1-based text
+ * line (0 if none) and the 0-based record number (-1 if none). */
+const char *ksym_builder_message(const struct ksym_builder *b);
+uint64_t ksym_builder_error_line(const struct ksym_builder *b);
+int64_t ksym_builder_error_record(const struct ksym_builder *b);
+
+/* ---- Table: symbols ----------------------------------------------------- */
+
+void ksym_table_free(struct ksym_table *t);
+
+uint32_t ksym_count(const struct ksym_table *t);
+uint64_t ksym_address(const struct ksym_table *t, uint32_t i);
+char ksym_type(const struct ksym_table *t, uint32_t i);
+/* Module id of symbol i, or -1 for the core kernel. */
+int32_t ksym_module(const struct ksym_table *t, uint32_t i);
+uint32_t ksym_module_count(const struct ksym_table *t);
+/* NUL-terminated module name for an id in [0, ksym_module_count). */
+const char *ksym_module_name(const struct ksym_table *t, uint32_t id);
+
+/* Expand the name of symbol i into buf (NUL-terminated).  Returns the name
+ * length, KSYM_ERANGE, or KSYM_ENOSPC when buflen <= the length. */
+int ksym_name(const struct ksym_table *t, uint32_t i, char *buf, size_t buflen);
+
+/* Everything about symbol i in one call; returns the name length or < 0. */
+int ksym_symbol(const struct ksym_table *t, uint32_t i, uint64_t *address,
+                char *type, int32_t *module, char *name, size_t namelen);
+
+/* Symbols [start, start + count) in order: addresses, types and module ids
+ * into the arrays (any may be NULL), names into buf each followed by '\n'.
+ * Returns the number of symbols written, which is fewer than count when buf
+ * fills up (at least one symbol always fits in KSYM_NAME_MAX + 1 bytes), or
+ * < 0.  *written receives the bytes used in buf. */
+int64_t ksym_dump_range(const struct ksym_table *t, uint32_t start, uint32_t count,
+                        uint64_t *addresses, char *types, int32_t *modules,
+                        char *buf, size_t buflen, size_t *written);
+
+/* ---- Table: lookups ----------------------------------------------------- */
+
+/* Exact name lookup (kernel >= 6.11): index of the lowest-address symbol
+ * named exactly name, or -1. */
+int64_t ksym_lookup_name(const struct ksym_table *t, const char *name, size_t len);
+
+/* All symbols named exactly name: positions [*first, *first + return) in
+ * name order; ksym_seq() turns them into indexes, which come out in address
+ * order.  Returns the number of matches (0 if none). */
+int64_t ksym_name_run(const struct ksym_table *t, const char *name, size_t len,
+                      uint32_t *first);
+
+/* Address-order index of the symbol at name-order position pos. */
+uint32_t ksym_seq(const struct ksym_table *t, uint32_t pos);
+
+struct ksym_addr_info {
+    uint32_t index;   /* first alias at the symbol's address */
+    uint64_t address; /* the symbol's address */
+    uint64_t offset;  /* query - address */
+    uint64_t size;    /* next strictly higher address - address; 0 if unknown */
+};
+
+/* Address lookup (DESIGN.md "Address lookup").  Returns 1 and fills *info
+ * when a symbol covers addr, else 0. */
+int ksym_lookup_addr(const struct ksym_table *t, uint64_t addr, struct ksym_addr_info *info);
+
+/* ---- Table: the kernel's arrays, byte for byte -------------------------- */
+
+/* Each returns a pointer into the table and stores the length in bytes. */
+const uint8_t *ksym_names_bytes(const struct ksym_table *t, size_t *len);
+const uint8_t *ksym_markers_bytes(const struct ksym_table *t, size_t *len);
+const uint8_t *ksym_token_table_bytes(const struct ksym_table *t, size_t *len);
+const uint8_t *ksym_token_index_bytes(const struct ksym_table *t, size_t *len);
+const uint8_t *ksym_seqs_bytes(const struct ksym_table *t, size_t *len);
+
+/* Bytes held by the table in memory, all arrays and indexes included. */
+size_t ksym_memory_size(const struct ksym_table *t);
+
+#endif

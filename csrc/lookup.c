@@ -1,0 +1,412 @@
+/* lookup.c - reading a finished table: expansion, getters, name lookups
+ * through the name index, address lookups, the kernel's arrays.
+ *
+ * Lookups never allocate or lock; any number of threads may share a table.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ksym.h"
+#include "table.h"
+
+void ksym__decode_tokens(struct ksym_table *t)
+{
+    for (int c = 0; c < KSYM_TOKENS; c++) {
+        size_t off = ksym_rd16(t->token_index + c * 2);
+        size_t len = 0;
+        if (off < t->token_table_len) {
+            const uint8_t *z = memchr(t->token_table + off, 0, t->token_table_len - off);
+            len = z ? (size_t)(z - (t->token_table + off)) : t->token_table_len - off;
+        } else {
+            off = 0;
+        }
+        t->tok_off[c] = (uint16_t)off;
+        t->tok_len[c] = (uint16_t)len;
+    }
+}
+
+void ksym_table_free(struct ksym_table *t)
+{
+    if (!t)
+        return;
+    free(t->block);
+    free(t);
+}
+
+uint32_t ksym_count(const struct ksym_table *t)
+{
+    return t ? t->count : 0;
+}
+
+uint64_t ksym_address(const struct ksym_table *t, uint32_t i)
+{
+    if (!t || i >= t->count)
+        return 0;
+    return ksym_addr_at(t, i);
+}
+
+/* First code of a record. */
+static inline unsigned first_code(const uint8_t *rec)
+{
+    unsigned len, pre = ksym_rec_len(rec, &len);
+    return rec[pre];
+}
+
+char ksym_type(const struct ksym_table *t, uint32_t i)
+{
+    if (!t || i >= t->count)
+        return 0;
+    unsigned c = first_code(t->names + ksym_rec_offset(t, i));
+    return t->tok_len[c] ? (char)t->token_table[t->tok_off[c]] : 0;
+}
+
+int32_t ksym_module(const struct ksym_table *t, uint32_t i)
+{
+    if (!t || i >= t->count || !t->module_ids)
+        return -1;
+    uint16_t id = ksym_rd16(t->module_ids + (size_t)i * 2);
+    return id ? (int32_t)id - 1 : -1;
+}
+
+uint32_t ksym_module_count(const struct ksym_table *t)
+{
+    return t ? t->module_count : 0;
+}
+
+const char *ksym_module_name(const struct ksym_table *t, uint32_t id)
+{
+    if (!t || id >= t->module_count)
+        return NULL;
+    return (const char *)t->module_names + ksym_rd32(t->module_offs + (size_t)id * 4);
+}
+
+/* Expand the record at rec: the type into *type, the name into buf (at
+ * most cap bytes written).  Returns the name length (which may exceed cap:
+ * then buf holds a truncated name).  *next receives the record size. */
+static size_t expand(const struct ksym_table *t, const uint8_t *rec, char *buf, size_t cap,
+                     char *type, size_t *recsize)
+{
+    unsigned len, pre = ksym_rec_len(rec, &len);
+    const uint8_t *p = rec + pre;
+    *recsize = pre + len;
+    size_t o = 0;
+    int first = 1;
+    for (unsigned k = 0; k < len; k++) {
+        unsigned c = p[k];
+        const uint8_t *s = t->token_table + t->tok_off[c];
+        size_t l = t->tok_len[c];
+        if (first && l) {
+            if (type)
+                *type = (char)s[0];
+            s++;
+            l--;
+            first = 0;
+        }
+        if (o < cap) {
+            size_t m = cap - o < l ? cap - o : l;
+            memcpy(buf + o, s, m);
+        }
+        o += l;
+    }
+    if (first && type)
+        *type = 0;
+    return o;
+}
+
+int ksym_name(const struct ksym_table *t, uint32_t i, char *buf, size_t buflen)
+{
+    if (!t || i >= t->count)
+        return KSYM_ERANGE;
+    if (!buf || buflen == 0)
+        return KSYM_ENOSPC;
+    size_t rs;
+    size_t l = expand(t, t->names + ksym_rec_offset(t, i), buf, buflen - 1, NULL, &rs);
+    if (l >= buflen)
+        return KSYM_ENOSPC;
+    buf[l] = 0;
+    return (int)l;
+}
+
+int ksym_symbol(const struct ksym_table *t, uint32_t i, uint64_t *address,
+                char *type, int32_t *module, char *name, size_t namelen)
+{
+    if (!t || i >= t->count)
+        return KSYM_ERANGE;
+    if (name && namelen == 0)
+        return KSYM_ENOSPC;
+    size_t rs;
+    char ty;
+    size_t l = expand(t, t->names + ksym_rec_offset(t, i), name, name ? namelen - 1 : 0, &ty, &rs);
+    if (name) {
+        if (l >= namelen)
+            return KSYM_ENOSPC;
+        name[l] = 0;
+    }
+    if (address)
+        *address = ksym_addr_at(t, i);
+    if (type)
+        *type = ty;
+    if (module)
+        *module = ksym_module(t, i);
+    return (int)l;
+}
+
+int64_t ksym_dump_range(const struct ksym_table *t, uint32_t start, uint32_t count,
+                        uint64_t *addresses, char *types, int32_t *modules,
+                        char *buf, size_t buflen, size_t *written)
+{
+    if (written)
+        *written = 0;
+    if (!t || (!buf && buflen))
+        return KSYM_EINVAL;
+    if (start > t->count || count > t->count - start)
+        return KSYM_ERANGE;
+    if (count == 0)
+        return 0;
+    size_t off = ksym_rec_offset(t, start);
+    size_t used = 0;
+    uint32_t k;
+    for (k = 0; k < count; k++) {
+        uint32_t i = start + k;
+        size_t rs;
+        char ty;
+        size_t room = buflen - used;
+        size_t l = expand(t, t->names + off, buf + used, room, &ty, &rs);
+        if (l + 1 > room)
+            break;
+        buf[used + l] = '\n';
+        used += l + 1;
+        off += rs;
+        if (addresses)
+            addresses[k] = ksym_addr_at(t, i);
+        if (types)
+            types[k] = ty;
+        if (modules)
+            modules[k] = t->module_ids ? ksym_module(t, i) : -1;
+    }
+    if (written)
+        *written = used;
+    if (k == 0)
+        return KSYM_ENOSPC;
+    return k;
+}
+
+/* ---- name lookups ---------------------------------------------------------- */
+
+/* Does the record at rec spell exactly q?  Compares token by token, stops at
+ * the first difference; skips the type (first byte of the first token). */
+static inline int rec_equals(const struct ksym_table *t, const uint8_t *rec,
+                             const uint8_t *q, size_t qlen)
+{
+    unsigned len, pre = ksym_rec_len(rec, &len);
+    const uint8_t *p = rec + pre;
+    const uint8_t *tt = t->token_table;
+    const uint8_t *qe = q + qlen;
+    if (!len)
+        return 0;
+    unsigned c = p[0];
+    size_t l = t->tok_len[c];
+    if (!l)
+        return 0;
+    const uint8_t *s = tt + t->tok_off[c] + 1;
+    l--;
+    for (unsigned k = 0;;) {
+        if (l > (size_t)(qe - q))
+            return 0;
+        for (size_t j = 0; j < l; j++)
+            if (s[j] != q[j])
+                return 0;
+        q += l;
+        if (++k == len)
+            break;
+        c = p[k];
+        s = tt + t->tok_off[c];
+        l = t->tok_len[c];
+    }
+    return q == qe;
+}
+
+static inline int pos_equals(const struct ksym_table *t, uint32_t pos, const uint8_t *q,
+                             size_t qlen)
+{
+    uint32_t idx = ksym_rdseq(t->seqs + (size_t)pos * 3);
+    return rec_equals(t, t->names + ksym_rec_offset(t, idx), q, qlen);
+}
+
+/* The name-index slot value of the name q (index of its first symbol + 1,
+ * unique flag), or 0 if no symbol is named q. */
+static uint32_t find_first(const struct ksym_table *t, const uint8_t *q, size_t qlen)
+{
+    if (!t->hash_slots || qlen == 0 || qlen > KSYM_NAME_MAX)
+        return 0;
+    uint64_t h = ksym_hash(q, qlen);
+    uint32_t fp = (uint32_t)(h >> 57);
+    uint32_t s = ksym_hash_slot(h, t->hash_slots);
+    for (;;) {
+        uint32_t v = ksym_rd32(t->hash + (size_t)s * 4);
+        if (!v)
+            return 0;
+        if ((v >> 25) == fp) {
+            uint32_t idx = (v & 0xFFFFFF) - 1;
+            if (rec_equals(t, t->names + ksym_rec_offset(t, idx), q, qlen))
+                return v;
+        }
+        if (++s == t->hash_slots)
+            s = 0;
+    }
+}
+
+int64_t ksym_lookup_name(const struct ksym_table *t, const char *name, size_t len)
+{
+    if (!t || !name)
+        return -1;
+    uint32_t v = find_first(t, (const uint8_t *)name, len);
+    return v ? (int64_t)(v & 0xFFFFFF) - 1 : -1;
+}
+
+int64_t ksym_name_run(const struct ksym_table *t, const char *name, size_t len,
+                      uint32_t *first)
+{
+    if (!t || !name)
+        return 0;
+    uint32_t v = find_first(t, (const uint8_t *)name, len);
+    if (!v)
+        return 0;
+    uint32_t pos = ksym_rdseq(t->name_pos + (size_t)((v & 0xFFFFFF) - 1) * 3);
+    uint32_t end = pos + 1;
+    if (!(v & (1u << 24)))
+        while (end < t->count && pos_equals(t, end, (const uint8_t *)name, len))
+            end++;
+    if (first)
+        *first = pos;
+    return end - pos;
+}
+
+uint32_t ksym_seq(const struct ksym_table *t, uint32_t pos)
+{
+    if (!t || pos >= t->count)
+        return UINT32_MAX;
+    return ksym_rdseq(t->seqs + (size_t)pos * 3);
+}
+
+/* ---- address lookup --------------------------------------------------------- */
+
+/* First index whose address is > q (n if none); requires n > 0. */
+static inline uint32_t upper_bound32(const uint8_t *a, uint32_t n, uint32_t q)
+{
+    uint32_t base = 0;
+    while (n > 1) {
+        uint32_t half = n / 2;
+        base = ksym_rd32(a + (size_t)(base + half) * 4) <= q ? base + half : base;
+        n -= half;
+    }
+    return base + (ksym_rd32(a + (size_t)base * 4) <= q);
+}
+
+static inline uint32_t upper_bound64(const uint8_t *a, uint32_t n, uint64_t q)
+{
+    uint32_t base = 0;
+    while (n > 1) {
+        uint32_t half = n / 2;
+        base = ksym_rd64(a + (size_t)(base + half) * 8) <= q ? base + half : base;
+        n -= half;
+    }
+    return base + (ksym_rd64(a + (size_t)base * 8) <= q);
+}
+
+int ksym_lookup_addr(const struct ksym_table *t, uint64_t addr, struct ksym_addr_info *info)
+{
+    if (!t || !t->count)
+        return 0;
+    uint32_t n = t->count;
+    uint32_t ub;
+    if (t->addr_wide) {
+        ub = upper_bound64(t->addresses, n, addr);
+    } else {
+        if (addr < t->base)
+            return 0;
+        uint64_t d = addr - t->base;
+        ub = d > UINT32_MAX ? n : upper_bound32(t->addresses, n, (uint32_t)d);
+    }
+    if (ub == 0)
+        return 0;
+    uint64_t a = ksym_addr_at(t, ub - 1);
+    uint64_t size;
+    if (ub < n) {
+        size = ksym_addr_at(t, ub) - a;
+    } else if (t->has_end && t->end_address > a) {
+        if (addr >= t->end_address)
+            return 0;
+        size = t->end_address - a;
+    } else {
+        if (addr != a)
+            return 0;
+        size = 0;
+    }
+    /* First alias at a: a few steps back, then binary search. */
+    uint32_t idx = ub - 1;
+    for (int k = 0; k < 8 && idx > 0 && ksym_addr_at(t, idx - 1) == a; k++)
+        idx--;
+    if (idx > 0 && ksym_addr_at(t, idx - 1) == a) {
+        uint32_t lo = 0, hi = idx; /* lower_bound(a) in [lo, hi] */
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (ksym_addr_at(t, mid) < a)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        idx = lo;
+    }
+    if (info) {
+        info->index = idx;
+        info->address = a;
+        info->offset = addr - a;
+        info->size = size;
+    }
+    return 1;
+}
+
+/* ---- the kernel's arrays ---------------------------------------------------- */
+
+const uint8_t *ksym_names_bytes(const struct ksym_table *t, size_t *len)
+{
+    if (len)
+        *len = t ? t->names_len : 0;
+    return t ? t->names : NULL;
+}
+
+const uint8_t *ksym_markers_bytes(const struct ksym_table *t, size_t *len)
+{
+    if (len)
+        *len = t ? t->markers_len : 0;
+    return t ? t->markers : NULL;
+}
+
+const uint8_t *ksym_token_table_bytes(const struct ksym_table *t, size_t *len)
+{
+    if (len)
+        *len = t ? t->token_table_len : 0;
+    return t ? t->token_table : NULL;
+}
+
+const uint8_t *ksym_token_index_bytes(const struct ksym_table *t, size_t *len)
+{
+    if (len)
+        *len = t ? KSYM_TOKENS * 2 : 0;
+    return t ? t->token_index : NULL;
+}
+
+const uint8_t *ksym_seqs_bytes(const struct ksym_table *t, size_t *len)
+{
+    if (len)
+        *len = t ? t->seqs_len : 0;
+    return t ? t->seqs : NULL;
+}
+
+size_t ksym_memory_size(const struct ksym_table *t)
+{
+    return t ? sizeof *t + t->block_size : 0;
+}

@@ -1,0 +1,230 @@
+/* table.h - private: the layout of struct ksym_table and the small readers
+ * shared by the C core's .c files.  Not installed, not part of the API.
+ *
+ * Every array of a table is a const pointer plus a length, so a table may
+ * point into one malloc block (ksym_builder_finish) or, later, into a file
+ * mapping.  Multi-byte values are stored little-endian (the kernel's layout
+ * on the machines that matter) except seqs_of_names (3 bytes big-endian, as
+ * the kernel writes it); all reads go through memcpy-based readers, so no
+ * array needs any alignment.
+ *
+ * Arrays beyond the kernel's own (all little-endian):
+ *   addresses     count x u32 offsets from `base` (addr_wide == 0), or
+ *                 count x u64 full addresses (addr_wide == 1).
+ *   module_ids    count x u16, 0 = core kernel, k = module k - 1; NULL when
+ *                 no symbol has a module.
+ *   module_offs   module_count x u32 offsets into module_names, which holds
+ *                 every module name once, NUL-terminated, numbered in order
+ *                 of first appearance in TABLE (address) order.
+ *   fine          ceil(count / KSYM_FINE_STRIDE) x u32: offset in names of
+ *                 the record of symbol k * KSYM_FINE_STRIDE.
+ *   name_pos      count x 3 bytes big-endian: the name-order position of
+ *                 symbol i (the inverse of seqs_of_names).
+ *   hash          hash_slots x u32, open addressing with linear probing over
+ *                 the DISTINCT names.  Slot value = (fingerprint << 25) |
+ *                 (unique << 24) | (index + 1), 0 = empty, where index is the
+ *                 address-order index of the first (lowest-address) symbol of
+ *                 that name and unique says no other symbol has the name.
+ *                 For h = ksym_hash(name): home slot =
+ *                 (uint32_t)(((uint64_t)(uint32_t)h * hash_slots) >> 32),
+ *                 fingerprint = h >> 57 (7 bits).  Names are inserted in name
+ *                 order.  hash_slots = D + D / 4 + 1 for D distinct names (0
+ *                 if D = 0).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef PYSYMS_TABLE_H
+#define PYSYMS_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ksym.h"
+
+struct ksym_table {
+    uint32_t count;
+    uint32_t module_count;
+    uint32_t hash_slots;
+    uint32_t addr_wide;      /* 0: u32 offsets from base; 1: u64 addresses */
+    uint64_t base;           /* lowest address (0 for an empty table) */
+    uint64_t end_address;    /* end of the last symbol, when has_end */
+    int has_end;
+
+    const uint8_t *names;       size_t names_len;
+    const uint8_t *markers;     size_t markers_len;
+    const uint8_t *token_table; size_t token_table_len;
+    const uint8_t *token_index; /* KSYM_TOKENS x u16 */
+    const uint8_t *seqs;        size_t seqs_len;
+    const uint8_t *addresses;   size_t addresses_len;
+    const uint8_t *module_ids;  /* count x u16 or NULL */
+    const uint8_t *module_offs; /* module_count x u32 */
+    const uint8_t *module_names; size_t module_names_len;
+    const uint8_t *fine;        size_t fine_len;
+    const uint8_t *name_pos;    /* count x 3 bytes BE */
+    const uint8_t *hash;        /* hash_slots x u32 */
+
+    void *block;                /* the one malloc block behind the arrays */
+    size_t block_size;
+
+    /* Decoded token table (derived from token_table/token_index). */
+    uint16_t tok_off[KSYM_TOKENS];
+    uint16_t tok_len[KSYM_TOKENS];
+};
+
+/* ---- byte readers ------------------------------------------------------- */
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define KSYM_BIG_ENDIAN 1
+#else
+#define KSYM_BIG_ENDIAN 0
+#endif
+
+static inline uint16_t ksym_rd16(const uint8_t *p)
+{
+#if KSYM_BIG_ENDIAN
+    return (uint16_t)(p[0] | (p[1] << 8));
+#else
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+#endif
+}
+
+static inline uint32_t ksym_rd32(const uint8_t *p)
+{
+#if KSYM_BIG_ENDIAN
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+#else
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+#endif
+}
+
+static inline uint64_t ksym_rd64(const uint8_t *p)
+{
+#if KSYM_BIG_ENDIAN
+    return (uint64_t)ksym_rd32(p) | ((uint64_t)ksym_rd32(p + 4) << 32);
+#else
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+#endif
+}
+
+static inline void ksym_wr16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void ksym_wr32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static inline void ksym_wr64(uint8_t *p, uint64_t v)
+{
+    ksym_wr32(p, (uint32_t)v);
+    ksym_wr32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* kallsyms_seqs_of_names entry: 3 bytes, big-endian. */
+static inline uint32_t ksym_rdseq(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 16) | ((uint32_t)p[1] << 8) | p[2];
+}
+
+/* ---- the string hash of the name index ---------------------------------- */
+
+static inline uint64_t ksym_rotl64(uint64_t x, unsigned r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+#define KSYM_HASH_K1 0x87C37B91114253D5ull
+#define KSYM_HASH_K2 0x4CF5AD432745937Full
+
+static inline uint64_t ksym_hash_word(uint64_t h, uint64_t w)
+{
+    w *= KSYM_HASH_K1;
+    w = ksym_rotl64(w, 31);
+    w *= KSYM_HASH_K2;
+    h ^= w;
+    return ksym_rotl64(h, 27) * 5 + 0x52DCE729u;
+}
+
+/* 64-bit hash of a byte string: h = 0x9E3779B97F4A7C15 ^ (len * 0xC2B2AE3D27D4EB4F);
+ * each full 8-byte little-endian word w, then the zero-padded tail (if any), is
+ * mixed by w *= K1, w = rotl(w, 31), w *= K2, h ^= w, h = rotl(h, 27) * 5 +
+ * 0x52DCE729; finally murmur3's fmix64.  All arithmetic mod 2^64. */
+static inline uint64_t ksym_hash(const void *data, size_t len)
+{
+    const uint8_t *s = (const uint8_t *)data;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)len * 0xC2B2AE3D27D4EB4Full);
+    while (len >= 8) {
+        h = ksym_hash_word(h, ksym_rd64(s));
+        s += 8;
+        len -= 8;
+    }
+    if (len) {
+        uint64_t w = 0;
+        for (size_t i = 0; i < len; i++)
+            w |= (uint64_t)s[i] << (8 * i);
+        h = ksym_hash_word(h, w);
+    }
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 33;
+    return h;
+}
+
+static inline uint32_t ksym_hash_slot(uint64_t h, uint32_t slots)
+{
+    return (uint32_t)(((uint64_t)(uint32_t)h * slots) >> 32);
+}
+
+/* ---- table accessors ---------------------------------------------------- */
+
+static inline uint64_t ksym_addr_at(const struct ksym_table *t, uint32_t i)
+{
+    if (t->addr_wide)
+        return ksym_rd64(t->addresses + (size_t)i * 8);
+    return t->base + ksym_rd32(t->addresses + (size_t)i * 4);
+}
+
+/* Length prefix of the record at p: stores the payload length, returns the
+ * prefix size (1 or 2). */
+static inline unsigned ksym_rec_len(const uint8_t *p, unsigned *len)
+{
+    unsigned l = p[0];
+    if (l & 0x80) {
+        *len = (l & 0x7F) | ((unsigned)p[1] << 7);
+        return 2;
+    }
+    *len = l;
+    return 1;
+}
+
+/* Offset in names of the record of symbol i (i < count). */
+static inline size_t ksym_rec_offset(const struct ksym_table *t, uint32_t i)
+{
+    size_t off = ksym_rd32(t->fine + (size_t)(i / KSYM_FINE_STRIDE) * 4);
+    for (uint32_t k = i % KSYM_FINE_STRIDE; k; k--) {
+        unsigned len, pre = ksym_rec_len(t->names + off, &len);
+        off += pre + len;
+    }
+    return off;
+}
+
+/* Internal functions shared between the .c files. */
+void ksym__decode_tokens(struct ksym_table *t);
+
+#endif

@@ -1,0 +1,894 @@
+/* test_ksym.c - tests of the C core against naive re-implementations.
+ *
+ * Usage: test_ksym [FILE...]   (e.g. /proc/kallsyms, an nm listing)
+ * Without files only the hand-made cases run.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ksym.h"
+
+static int failures;
+
+#define CHECK(cond)                                                              \
+    do {                                                                         \
+        if (!(cond)) {                                                           \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+            failures++;                                                          \
+        }                                                                        \
+    } while (0)
+
+#define CHECK_EQ(a, b)                                                           \
+    do {                                                                         \
+        long long _a = (long long)(a), _b = (long long)(b);                      \
+        if (_a != _b) {                                                          \
+            fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, \
+                    #a, _a, _b);                                                 \
+            failures++;                                                          \
+        }                                                                        \
+    } while (0)
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static uint64_t rng_state = 0x123456789abcdefull;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* ---- naive model ----------------------------------------------------------- */
+
+struct mrec {
+    uint64_t addr;
+    char type;
+    char *name;
+    size_t len;
+    char *module; /* NULL = core */
+    size_t input;
+};
+
+struct model {
+    struct mrec *r;
+    size_t n, cap;
+};
+
+static void model_add(struct model *m, uint64_t addr, char type, const char *name, size_t len,
+                      const char *mod, size_t modlen)
+{
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 256;
+        m->r = realloc(m->r, m->cap * sizeof *m->r);
+    }
+    struct mrec *r = &m->r[m->n];
+    r->addr = addr;
+    r->type = type;
+    r->name = strndup(name, len);
+    r->len = len;
+    r->module = mod && modlen ? strndup(mod, modlen) : NULL;
+    r->input = m->n++;
+}
+
+static void model_free(struct model *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->r[i].name);
+        free(m->r[i].module);
+    }
+    free(m->r);
+    m->r = NULL;
+    m->n = m->cap = 0;
+}
+
+static int provided(const struct mrec *r)
+{
+    const char *s = r->name;
+    size_t n = r->len;
+    if (n < 8 || strncmp(s, "__", 2))
+        return 0;
+    if (!strncmp(s, "__start_", 8) || !strncmp(s, "__stop_", 7) || !strncmp(s, "__end_", 6))
+        return 1;
+    return !strcmp(s + n - 6, "_start") || !strcmp(s + n - 4, "_end");
+}
+
+static size_t underscores(const struct mrec *r)
+{
+    size_t k = 0;
+    while (k < r->len && r->name[k] == '_')
+        k++;
+    return k;
+}
+
+/* The kernel's compare_symbols, written out plainly. */
+static int cmp_kernel(const void *pa, const void *pb)
+{
+    const struct mrec *a = pa, *b = pb;
+    if (a->addr != b->addr)
+        return a->addr < b->addr ? -1 : 1;
+    int wa = a->type == 'w' || a->type == 'W', wb = b->type == 'w' || b->type == 'W';
+    if (wa != wb)
+        return wa - wb;
+    int pa_ = provided(a), pb_ = provided(b);
+    if (pa_ != pb_)
+        return pa_ - pb_;
+    size_t ua = underscores(a), ub = underscores(b);
+    if (ua != ub)
+        return ua < ub ? -1 : 1;
+    return a->input < b->input ? -1 : a->input > b->input;
+}
+
+/* The classic compressor: recount every pair each round. */
+struct naive_out {
+    uint8_t *names;
+    size_t names_len;
+    uint8_t tt[70000];
+    size_t tt_len;
+    uint8_t ti[512];
+};
+
+static void naive_compress(const struct mrec *r, size_t n, struct naive_out *o)
+{
+    uint8_t **s = malloc((n ? n : 1) * sizeof *s);
+    size_t *len = malloc((n ? n : 1) * sizeof *len);
+    int kind[256] = {0};
+    int ta[256], tb[256];
+    for (size_t i = 0; i < n; i++) {
+        s[i] = malloc(r[i].len + 1);
+        s[i][0] = (uint8_t)r[i].type;
+        memcpy(s[i] + 1, r[i].name, r[i].len);
+        len[i] = r[i].len + 1;
+        for (size_t j = 0; j < len[i]; j++)
+            kind[s[i][j]] = 1;
+    }
+    static uint64_t cnt[65536];
+    for (int c = 255; c >= 0; c--) {
+        if (kind[c])
+            continue;
+        memset(cnt, 0, sizeof cnt);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j + 1 < len[i]; j++)
+                cnt[s[i][j] | (s[i][j + 1] << 8)]++;
+        uint64_t best = 0;
+        int bi = 0;
+        for (int p = 0; p < 65536; p++)
+            if (cnt[p] > best) {
+                best = cnt[p];
+                bi = p;
+            }
+        if (!best)
+            break;
+        int a = bi & 255, b = bi >> 8;
+        kind[c] = 2;
+        ta[c] = a;
+        tb[c] = b;
+        for (size_t i = 0; i < n; i++) {
+            size_t w = 0, rr = 0;
+            while (rr < len[i]) {
+                if (rr + 1 < len[i] && s[i][rr] == a && s[i][rr + 1] == b) {
+                    s[i][w++] = (uint8_t)c;
+                    rr += 2;
+                } else {
+                    s[i][w++] = s[i][rr++];
+                }
+            }
+            len[i] = w;
+        }
+    }
+    /* expansions */
+    static char exp[256][1024];
+    static size_t el[256];
+    for (int c = 0; c < 256; c++) {
+        el[c] = kind[c] == 1;
+        exp[c][0] = (char)c;
+    }
+    for (int c = 255; c >= 0; c--) {
+        if (kind[c] == 2) {
+            memcpy(exp[c], exp[ta[c]], el[ta[c]]);
+            memcpy(exp[c] + el[ta[c]], exp[tb[c]], el[tb[c]]);
+            el[c] = el[ta[c]] + el[tb[c]];
+        }
+    }
+    o->tt_len = 0;
+    for (int c = 0; c < 256; c++) {
+        o->ti[2 * c] = (uint8_t)o->tt_len;
+        o->ti[2 * c + 1] = (uint8_t)(o->tt_len >> 8);
+        memcpy(o->tt + o->tt_len, exp[c], el[c]);
+        o->tt_len += el[c];
+        o->tt[o->tt_len++] = 0;
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += len[i] + 2;
+    o->names = malloc(total + 1);
+    o->names_len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (len[i] > 127) {
+            o->names[o->names_len++] = (uint8_t)((len[i] & 0x7F) | 0x80);
+            o->names[o->names_len++] = (uint8_t)(len[i] >> 7);
+        } else {
+            o->names[o->names_len++] = (uint8_t)len[i];
+        }
+        memcpy(o->names + o->names_len, s[i], len[i]);
+        o->names_len += len[i];
+        free(s[i]);
+    }
+    free(s);
+    free(len);
+}
+
+static const struct mrec *g_sorted;
+static int cmp_name_pos(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    const struct mrec *x = &g_sorted[a], *y = &g_sorted[b];
+    size_t m = x->len < y->len ? x->len : y->len;
+    int r = memcmp(x->name, y->name, m);
+    if (r)
+        return r;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
+/* Build m into a table and compare everything with the naive model.
+ * naive: also run the classic compressor (slow for big inputs). */
+static struct ksym_table *check_model(struct model *m, int naive, const char *label)
+{
+    struct ksym_builder *b = ksym_builder_new();
+    for (size_t i = 0; i < m->n; i++) {
+        const struct mrec *r = &m->r[i];
+        int e = ksym_builder_add(b, r->addr, r->type, r->name, r->len, r->module,
+                                 r->module ? strlen(r->module) : 0);
+        CHECK_EQ(e, 0);
+    }
+    struct ksym_table *t = NULL;
+    int e = ksym_builder_finish(b, &t);
+    CHECK_EQ(e, 0);
+    CHECK_EQ(ksym_builder_count(b), 0);
+    ksym_builder_free(b);
+    if (!t)
+        return NULL;
+    size_t n = m->n;
+    struct mrec *s = malloc((n ? n : 1) * sizeof *s);
+    memcpy(s, m->r, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_kernel);
+    CHECK_EQ(ksym_count(t), n);
+
+    /* Round trip of every symbol; modules in first-appearance table order. */
+    char buf[600];
+    char **mods = calloc(n + 1, sizeof *mods);
+    size_t nm = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t a;
+        char ty;
+        int32_t mo;
+        int l = ksym_symbol(t, (uint32_t)i, &a, &ty, &mo, buf, sizeof buf);
+        if (l != (int)s[i].len || memcmp(buf, s[i].name, s[i].len) || a != s[i].addr ||
+            ty != s[i].type) {
+            fprintf(stderr, "%s: symbol %zu: got %d '%s' %c %llx, want '%s' %c %llx\n", label, i,
+                    l, buf, ty, (unsigned long long)a, s[i].name, s[i].type,
+                    (unsigned long long)s[i].addr);
+            failures++;
+            if (failures > 20)
+                exit(1);
+        }
+        CHECK_EQ(ksym_type(t, (uint32_t)i), s[i].type);
+        CHECK_EQ(ksym_address(t, (uint32_t)i), s[i].addr);
+        if (!s[i].module) {
+            CHECK_EQ(mo, -1);
+        } else {
+            size_t k;
+            for (k = 0; k < nm; k++)
+                if (!strcmp(mods[k], s[i].module))
+                    break;
+            if (k == nm)
+                mods[nm++] = s[i].module;
+            CHECK_EQ(mo, k);
+            const char *mn = ksym_module_name(t, (uint32_t)mo);
+            CHECK(mn && !strcmp(mn, s[i].module));
+        }
+    }
+    CHECK_EQ(ksym_module_count(t), nm);
+    free(mods);
+    CHECK_EQ(ksym_name(t, (uint32_t)n, buf, sizeof buf), KSYM_ERANGE);
+
+    /* Kernel arrays against the classic compressor. */
+    size_t len;
+    const uint8_t *names = ksym_names_bytes(t, &len);
+    if (naive) {
+        struct naive_out *o = malloc(sizeof *o);
+        naive_compress(s, n, o);
+        size_t ttl, til;
+        const uint8_t *tt = ksym_token_table_bytes(t, &ttl);
+        const uint8_t *ti = ksym_token_index_bytes(t, &til);
+        CHECK_EQ(len, o->names_len);
+        CHECK(len == o->names_len && !memcmp(names, o->names, len));
+        CHECK_EQ(ttl, o->tt_len);
+        CHECK(ttl == o->tt_len && !memcmp(tt, o->tt, ttl));
+        CHECK_EQ(til, 512);
+        CHECK(!memcmp(ti, o->ti, 512));
+        free(o->names);
+        free(o);
+    }
+    /* markers */
+    {
+        size_t ml;
+        const uint8_t *mk = ksym_markers_bytes(t, &ml);
+        CHECK_EQ(ml, (n + 255) / 256 * 4);
+        size_t off = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (i % 256 == 0) {
+                uint32_t v = mk[i / 256 * 4] | mk[i / 256 * 4 + 1] << 8 |
+                             mk[i / 256 * 4 + 2] << 16 | (uint32_t)mk[i / 256 * 4 + 3] << 24;
+                CHECK_EQ(v, off);
+            }
+            size_t L = names[off];
+            size_t pre = 1;
+            if (L & 0x80) {
+                L = (L & 0x7F) | (names[off + 1] << 7);
+                pre = 2;
+            }
+            off += pre + L;
+        }
+        CHECK_EQ(off, len);
+    }
+    /* seqs_of_names against a plain qsort */
+    uint32_t *pos = malloc((n ? n : 1) * sizeof *pos);
+    for (size_t i = 0; i < n; i++)
+        pos[i] = (uint32_t)i;
+    g_sorted = s;
+    qsort(pos, n, sizeof *pos, cmp_name_pos);
+    {
+        size_t sl;
+        const uint8_t *sq = ksym_seqs_bytes(t, &sl);
+        CHECK_EQ(sl, 3 * n);
+        for (size_t j = 0; j < n; j++) {
+            uint32_t v = (uint32_t)sq[3 * j] << 16 | sq[3 * j + 1] << 8 | sq[3 * j + 2];
+            if (v != pos[j]) {
+                fprintf(stderr, "%s: seq %zu = %u, want %u\n", label, j, v, pos[j]);
+                failures++;
+                break;
+            }
+            CHECK_EQ(ksym_seq(t, (uint32_t)j), pos[j]);
+        }
+    }
+    /* Every name: lookup gives the lowest index, the run covers them all. */
+    for (size_t j = 0; j < n;) {
+        size_t k = j + 1;
+        while (k < n && s[pos[k]].len == s[pos[j]].len &&
+               !memcmp(s[pos[k]].name, s[pos[j]].name, s[pos[j]].len))
+            k++;
+        const struct mrec *r = &s[pos[j]];
+        int64_t idx = ksym_lookup_name(t, r->name, r->len);
+        if (idx != pos[j]) {
+            fprintf(stderr, "%s: lookup '%s' = %lld, want %u\n", label, r->name, (long long)idx,
+                    pos[j]);
+            failures++;
+        }
+        uint32_t first = 12345;
+        int64_t cnt = ksym_name_run(t, r->name, r->len, &first);
+        CHECK_EQ(cnt, k - j);
+        CHECK_EQ(first, j);
+        j = k;
+    }
+    CHECK_EQ(ksym_lookup_name(t, "", 0), -1);
+    CHECK_EQ(ksym_lookup_name(t, "no such symbol at all", 21), -1);
+    free(pos);
+
+    /* Address lookups against a linear scan. */
+    int rounds = n ? 3000 : 10;
+    for (int k = 0; k < rounds; k++) {
+        uint64_t q;
+        if (!n)
+            q = rnd();
+        else {
+            size_t i = rnd() % n;
+            switch (rnd() % 4) {
+            case 0: q = s[i].addr; break;
+            case 1: q = s[i].addr + rnd() % 256; break;
+            case 2: q = s[i].addr - rnd() % 64; break;
+            default: q = s[0].addr + rnd() % (s[n - 1].addr - s[0].addr + 2); break;
+            }
+        }
+        struct ksym_addr_info info;
+        int got = ksym_lookup_addr(t, q, &info);
+        /* brute force */
+        int want = 0;
+        size_t wi = 0;
+        for (size_t i = 0; i < n; i++)
+            if (s[i].addr <= q)
+                wi = i, want = 1;
+        uint64_t size = 0;
+        if (want) {
+            uint64_t a = s[wi].addr;
+            while (wi > 0 && s[wi - 1].addr == a)
+                wi--;
+            size_t nx = wi;
+            while (nx < n && s[nx].addr == a)
+                nx++;
+            if (nx < n)
+                size = s[nx].addr - a;
+            else if (q != a)
+                want = 0;
+        }
+        CHECK_EQ(got, want);
+        if (got && want) {
+            CHECK_EQ(info.index, wi);
+            CHECK_EQ(info.address, s[wi].addr);
+            CHECK_EQ(info.offset, q - s[wi].addr);
+            CHECK_EQ(info.size, size);
+        }
+    }
+
+    /* dump_range in pieces with a small buffer */
+    if (n) {
+        char *db = malloc(4096);
+        uint64_t *ad = malloc(n * sizeof *ad);
+        char *ty = malloc(n);
+        int32_t *mo = malloc(n * sizeof *mo);
+        size_t i = 0;
+        while (i < n) {
+            size_t w;
+            uint32_t want = (uint32_t)(n - i < 1000 ? n - i : 1000);
+            int64_t got = ksym_dump_range(t, (uint32_t)i, want, ad + i, ty + i, mo + i, db,
+                                          4096, &w);
+            CHECK(got > 0);
+            if (got <= 0)
+                break;
+            size_t o = 0;
+            for (int64_t k = 0; k < got; k++) {
+                const struct mrec *r = &s[i + k];
+                CHECK(o + r->len < w && !memcmp(db + o, r->name, r->len) &&
+                      db[o + r->len] == '\n');
+                o += r->len + 1;
+                CHECK_EQ(ad[i + k], r->addr);
+                CHECK_EQ(ty[i + k], r->type);
+            }
+            CHECK_EQ(o, w);
+            i += (size_t)got;
+        }
+        size_t w;
+        CHECK_EQ(ksym_dump_range(t, 0, (uint32_t)n + 1, NULL, NULL, NULL, db, 4096, &w),
+                 KSYM_ERANGE);
+        CHECK_EQ(ksym_dump_range(t, (uint32_t)n, 0, NULL, NULL, NULL, db, 4096, &w), 0);
+        CHECK_EQ(ksym_dump_range(t, 0, 1, NULL, NULL, NULL, db, 0, &w), KSYM_ENOSPC);
+        free(db);
+        free(ad);
+        free(ty);
+        free(mo);
+    }
+    free(s);
+    return t;
+}
+
+/* ---- hand-made cases ---------------------------------------------------------- */
+
+static void test_validation(void)
+{
+    struct ksym_builder *b = ksym_builder_new();
+    char longname[600];
+    memset(longname, 'a', sizeof longname);
+    CHECK_EQ(ksym_builder_add(b, 1, 'T', "ok", 2, NULL, 0), 0);
+    CHECK_EQ(ksym_builder_add(b, 1, 'T', longname, 600, NULL, 0), KSYM_EBADNAME);
+    CHECK(!strcmp(ksym_builder_message(b), "name is 600 bytes, longer than 511"));
+    CHECK_EQ(ksym_builder_error_record(b), 1);
+    CHECK_EQ(ksym_builder_add(b, 1, 'T', longname, 511, NULL, 0), 0);
+    CHECK_EQ(ksym_builder_add(b, 1, 'T', "", 0, NULL, 0), KSYM_EBADNAME);
+    CHECK_EQ(ksym_builder_add(b, 1, 'T', "abc def", 7, NULL, 0), KSYM_EBADNAME);
+    CHECK(!strcmp(ksym_builder_message(b), "name contains whitespace at byte 3"));
+    CHECK_EQ(ksym_builder_error_record(b), 2);
+    CHECK_EQ(ksym_builder_add(b, 1, 'T', "ab\vc", 4, NULL, 0), KSYM_EBADNAME);
+    CHECK_EQ(ksym_builder_add(b, 1, 'T', "ab\0c", 4, NULL, 0), KSYM_EBADNAME);
+    CHECK(strstr(ksym_builder_message(b), "NUL"));
+    CHECK_EQ(ksym_builder_add(b, 1, 'T', "a\x01\x7f\xff", 4, NULL, 0), 0);
+    CHECK_EQ(ksym_builder_add(b, 1, ' ', "x", 1, NULL, 0), KSYM_EBADTYPE);
+    CHECK_EQ(ksym_builder_add(b, 1, 0x7f, "x", 1, NULL, 0), KSYM_EBADTYPE);
+    CHECK_EQ(ksym_builder_add(b, 1, (char)0x80, "x", 1, NULL, 0), KSYM_EBADTYPE);
+    CHECK_EQ(ksym_builder_add(b, 1, '!', "x", 1, NULL, 0), 0);
+    CHECK_EQ(ksym_builder_add(b, 1, '~', "x", 1, NULL, 0), 0);
+    CHECK_EQ(ksym_builder_add(b, 1, 't', "x", 1, "[m]", 3), KSYM_EBADMODULE);
+    CHECK_EQ(ksym_builder_add(b, 1, 't', "x", 1, "m m", 3), KSYM_EBADMODULE);
+    CHECK_EQ(ksym_builder_add(b, 1, 't', "x", 1, longname, 256), KSYM_EBADMODULE);
+    CHECK_EQ(ksym_builder_add(b, 1, 't', "x", 1, longname, 255), 0);
+    CHECK_EQ(ksym_builder_add(b, 1, 't', "x", 1, NULL, 3), KSYM_EINVAL);
+    CHECK_EQ(ksym_builder_count(b), 6);
+    ksym_builder_free(b);
+}
+
+static void test_empty(void)
+{
+    struct ksym_builder *b = ksym_builder_new();
+    struct ksym_table *t = NULL;
+    CHECK_EQ(ksym_builder_finish(b, &t), 0);
+    CHECK(t != NULL);
+    CHECK_EQ(ksym_count(t), 0);
+    size_t l;
+    ksym_names_bytes(t, &l);
+    CHECK_EQ(l, 0);
+    ksym_markers_bytes(t, &l);
+    CHECK_EQ(l, 0);
+    const uint8_t *tt = ksym_token_table_bytes(t, &l);
+    CHECK_EQ(l, 256);
+    CHECK(tt[0] == 0 && tt[255] == 0);
+    const uint8_t *ti = ksym_token_index_bytes(t, &l);
+    CHECK_EQ(ti[2 * 255], 255);
+    struct ksym_addr_info info;
+    CHECK_EQ(ksym_lookup_addr(t, 0, &info), 0);
+    CHECK_EQ(ksym_lookup_name(t, "a", 1), -1);
+    CHECK_EQ(ksym_name_run(t, "a", 1, NULL), 0);
+    CHECK_EQ(ksym_module(t, 0), -1);
+    ksym_table_free(t);
+    /* reuse after finish */
+    CHECK_EQ(ksym_builder_add(b, 5, 'T', "x", 1, "mod", 3), 0);
+    CHECK_EQ(ksym_builder_finish(b, &t), 0);
+    CHECK_EQ(ksym_count(t), 1);
+    CHECK_EQ(ksym_lookup_name(t, "x", 1), 0);
+    CHECK_EQ(ksym_module(t, 0), 0);
+    CHECK(!strcmp(ksym_module_name(t, 0), "mod"));
+    CHECK_EQ(ksym_lookup_addr(t, 5, &info), 1);
+    CHECK_EQ(info.size, 0);
+    CHECK_EQ(ksym_lookup_addr(t, 6, &info), 0);
+    CHECK_EQ(ksym_lookup_addr(t, 4, &info), 0);
+    ksym_table_free(t);
+    ksym_builder_free(b);
+}
+
+static void test_order(void)
+{
+    struct model m = {0};
+    /* all at one address: kernel order puts these in a fixed order */
+    const char *names[] = {"__end_foo", "weakling", "___x", "_x", "x", "__start_abc",
+                           "__a_start", "__b_end", "__c_en", "__abcdef", "__s_end"};
+    char types[] = {'T', 'w', 'T', 'T', 'T', 'T', 'T', 'T', 'T', 'T', 'W'};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        model_add(&m, 0x1000, types[i], names[i], strlen(names[i]), NULL, 0);
+    model_add(&m, 0x0fff, 't', "before", 6, "modA", 4);
+    model_add(&m, 0x2000, 't', "after", 5, "modB", 4);
+    model_add(&m, 0x1800, 't', "mid", 3, "modA", 4);
+    struct ksym_table *t = check_model(&m, 1, "order");
+    char buf[64];
+    ksym_name(t, 1, buf, sizeof buf);
+    CHECK(!strcmp(buf, "x"));
+    ksym_table_free(t);
+    model_free(&m);
+
+    /* wide addresses and aliases at the ends */
+    model_add(&m, 0, 'T', "zero", 4, NULL, 0);
+    model_add(&m, UINT64_MAX, 'T', "top", 3, NULL, 0);
+    model_add(&m, UINT64_MAX, 'T', "top2", 4, NULL, 0);
+    model_add(&m, 1ull << 40, 'T', "mid", 3, NULL, 0);
+    t = check_model(&m, 1, "wide");
+    struct ksym_addr_info info;
+    CHECK_EQ(ksym_lookup_addr(t, UINT64_MAX, &info), 1);
+    CHECK_EQ(info.index, 2);
+    CHECK_EQ(info.size, 0);
+    ksym_table_free(t);
+    model_free(&m);
+}
+
+static void test_compression_cases(void)
+{
+    struct model m = {0};
+    /* overlapping pairs, long names (2-byte prefixes), odd bytes */
+    const char *names[] = {"aaa", "aaaa", "aaaaa", "abab", "ababab", "ba", "a", "b"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        model_add(&m, 0x100 + i, 'a', names[i], strlen(names[i]), NULL, 0);
+    struct ksym_table *t = check_model(&m, 1, "overlap");
+    ksym_table_free(t);
+    model_free(&m);
+
+    /* random names over a small alphabet, with duplicates; long ones */
+    for (int round = 0; round < 20; round++) {
+        size_t n = 1 + rnd() % 700;
+        for (size_t i = 0; i < n; i++) {
+            char nm[520];
+            size_t len = 1 + rnd() % (round % 3 == 0 ? 511 : 12);
+            for (size_t j = 0; j < len; j++)
+                nm[j] = "ab_c.\x01\xff"[rnd() % (round % 2 ? 3 : 7)];
+            char ty = "tTdDbBrRwWaA"[rnd() % 12];
+            const char *mod = rnd() % 3 ? NULL : (rnd() % 2 ? "m1" : "m2");
+            uint64_t addr = round % 5 == 0 ? rnd() : 0xffffffff81000000ull + rnd() % 5000;
+            model_add(&m, addr, ty, nm, len, mod, mod ? 2 : 0);
+            if (rnd() % 5 == 0) /* duplicate name */
+                model_add(&m, addr + rnd() % 100, ty, nm, len, NULL, 0);
+        }
+        t = check_model(&m, 1, "random");
+        ksym_table_free(t);
+        model_free(&m);
+    }
+}
+
+static void test_text(void)
+{
+    struct ksym_builder *b = ksym_builder_new();
+    const char *ok =
+        "ffffffff81000000 T _stext\n"
+        "\n"
+        "   \t \r\n"
+        "                 U malloc\n"
+        "ffffffffc0201000 t ftrace_trampoline\t[__builtin__ftrace]\r\n"
+        "0000000000001139 0000000000000017 T main\n"
+        "0000000000001000 d   data_thing";
+    CHECK_EQ(ksym_builder_add_text(b, ok, strlen(ok)), 0);
+    CHECK_EQ(ksym_builder_count(b), 4);
+    struct {
+        const char *text;
+        size_t len; /* 0: strlen */
+        int err;
+        uint64_t line;
+        const char *msg;
+    } bad[] = {
+        {"", 0, KSYM_EEMPTY, 0, "no symbols"},
+        {"\n\n   U foo\n", 0, KSYM_EEMPTY, 0, "no symbols"},
+        {"0000 T a\n0 t b\n", 0, KSYM_EZEROADDR, 0, NULL},
+        {"1 T a\nxyz T b\n", 0, KSYM_EPARSE, 2, "bad address 'xyz'"},
+        {"1 T a\n1 T b c d\n", 0, KSYM_EPARSE, 2,
+         "expected 'ADDRESS TYPE NAME [MODULE]', got 5 fields"},
+        {"1 T a\nfoo\n", 0, KSYM_EPARSE, 2, "expected 'ADDRESS TYPE NAME [MODULE]', got 1 field"},
+        {"1 T a\n12 foo\n", 0, KSYM_EPARSE, 2,
+         "expected 'ADDRESS TYPE NAME [MODULE]', got 2 fields"},
+        {"1 T a\n1 T b\0\n", 13, KSYM_EPARSE, 2, "NUL byte in line"},
+        {"1 TT a\n", 0, KSYM_EPARSE, 1, "type 'TT' is not one character"},
+        {"1 T a [mod\n", 0, KSYM_EPARSE, 1, "bad module field '[mod'"},
+        {"1 T a []\n", 0, KSYM_EBADMODULE, 1, "module name is empty"},
+        {"1 T a [a]b]\n", 0, KSYM_EBADMODULE, 1, NULL},
+        {"1 xyz T a\n", 0, KSYM_EPARSE, 1, "bad size 'xyz'"},
+        {"11111111111111111 T a\n", 0, KSYM_EPARSE, 1, NULL},
+        {"1 \x7f a\n", 0, KSYM_EBADTYPE, 1, NULL},
+        {"1 T a\vb\n", 0, KSYM_EBADNAME, 1, "name contains whitespace at byte 1"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        size_t len = bad[i].len ? bad[i].len : strlen(bad[i].text);
+        int e = ksym_builder_add_text(b, bad[i].text, len);
+        if (e != bad[i].err || ksym_builder_error_line(b) != bad[i].line ||
+            (bad[i].msg && strcmp(ksym_builder_message(b), bad[i].msg))) {
+            fprintf(stderr, "text case %zu: got %d line %llu '%s'\n", i, e,
+                    (unsigned long long)ksym_builder_error_line(b), ksym_builder_message(b));
+            failures++;
+        }
+        CHECK_EQ(ksym_builder_count(b), 4);
+    }
+    char big[700];
+    int l = snprintf(big, sizeof big, "1 T ");
+    memset(big + l, 'x', 600);
+    big[l + 600] = 0;
+    CHECK_EQ(ksym_builder_add_text(b, big, strlen(big)), KSYM_EBADNAME);
+    CHECK(!strcmp(ksym_builder_message(b), "name is 600 bytes, longer than 511"));
+    CHECK_EQ(ksym_builder_error_line(b), 1);
+    /* a module interned by a failed text must not survive */
+    const char *modfail = "5 t q [newmod]\nzz T r\n";
+    CHECK_EQ(ksym_builder_add_text(b, modfail, strlen(modfail)), KSYM_EPARSE);
+    struct ksym_table *t;
+    CHECK_EQ(ksym_builder_finish(b, &t), 0);
+    CHECK_EQ(ksym_count(t), 4);
+    CHECK_EQ(ksym_module_count(t), 1);
+    CHECK(!strcmp(ksym_module_name(t, 0), "__builtin__ftrace"));
+    CHECK_EQ(ksym_lookup_name(t, "main", 4), 1);
+    ksym_table_free(t);
+    ksym_builder_free(b);
+}
+
+/* ---- a real text file ------------------------------------------------------------ */
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 20, n = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (n == cap)
+            buf = realloc(buf, cap *= 2);
+        size_t r = fread(buf + n, 1, cap - n, f);
+        if (!r)
+            break;
+        n += r;
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+/* Independent, simple reader for the model. */
+static void model_from_text(struct model *m, char *text, size_t len)
+{
+    char *p = text, *end = text + len;
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *le = nl ? nl : end;
+        char *f[6];
+        size_t fl[6];
+        int nf = 0;
+        char *q = p;
+        while (q < le && nf < 6) {
+            while (q < le && (*q == ' ' || *q == '\t' || *q == '\r'))
+                q++;
+            if (q == le)
+                break;
+            f[nf] = q;
+            while (q < le && *q != ' ' && *q != '\t' && *q != '\r')
+                q++;
+            fl[nf] = (size_t)(q - f[nf]);
+            nf++;
+        }
+        if (nf == 3)
+            model_add(m, strtoull(f[0], NULL, 16), f[1][0], f[2], fl[2], NULL, 0);
+        else if (nf == 4 && f[3][0] == '[')
+            model_add(m, strtoull(f[0], NULL, 16), f[1][0], f[2], fl[2], f[3] + 1, fl[3] - 2);
+        else if (nf == 4)
+            model_add(m, strtoull(f[0], NULL, 16), f[2][0], f[3], fl[3], NULL, 0);
+        p = nl ? nl + 1 : end;
+    }
+}
+
+static void test_file(const char *path)
+{
+    size_t len;
+    char *text = read_file(path, &len);
+    if (!text) {
+        fprintf(stderr, "cannot read %s\n", path);
+        failures++;
+        return;
+    }
+    struct ksym_builder *b = ksym_builder_new();
+    double best_parse = 1e9, best_finish = 1e9;
+    struct ksym_table *t = NULL;
+    for (int rep = 0; rep < 5; rep++) {
+        double t0 = now_ms();
+        int e = ksym_builder_add_text(b, text, len);
+        double t1 = now_ms();
+        if (e) {
+            fprintf(stderr, "%s: error %d line %llu: %s\n", path, e,
+                    (unsigned long long)ksym_builder_error_line(b), ksym_builder_message(b));
+            failures++;
+            ksym_builder_free(b);
+            free(text);
+            return;
+        }
+        ksym_table_free(t);
+        t = NULL;
+        e = ksym_builder_finish(b, &t);
+        double t2 = now_ms();
+        CHECK_EQ(e, 0);
+        if (t1 - t0 < best_parse)
+            best_parse = t1 - t0;
+        if (t2 - t1 < best_finish)
+            best_finish = t2 - t1;
+    }
+    uint32_t n = ksym_count(t);
+    printf("%s: %zu bytes, %u symbols, %u modules\n", path, len, n, ksym_module_count(t));
+    printf("  parse  %.2f ms (best of 5)\n", best_parse);
+    printf("  finish %.2f ms (best of 5)\n", best_finish);
+    printf("  memory %zu bytes = %.1f bytes/symbol (names %.1f)\n", ksym_memory_size(t),
+           (double)ksym_memory_size(t) / (n ? n : 1),
+           (double)ksym_memory_size(t) / (n ? n : 1));
+    size_t nl;
+    ksym_names_bytes(t, &nl);
+    printf("  names  %zu bytes = %.2f bytes/symbol\n", nl, (double)nl / (n ? n : 1));
+
+    /* Timings: exact lookups of every name, in random order; the query
+     * names packed back to back in that order. */
+    size_t nl_total = 0;
+    for (uint32_t i = 0; i < n; i++)
+        nl_total += (size_t)ksym_name(t, i, (char[600]){0}, 600) + 1;
+    char *qbuf = malloc(nl_total + 1);
+    size_t *qoff = malloc(((size_t)n + 1) * sizeof *qoff);
+    uint32_t *order = malloc((size_t)n * sizeof *order);
+    for (uint32_t i = 0; i < n; i++)
+        order[i] = i;
+    for (uint32_t i = n; i > 1; i--) {
+        uint32_t j = (uint32_t)(rnd() % i), x = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = x;
+    }
+    size_t qo = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        qoff[k] = qo;
+        qo += (size_t)ksym_name(t, order[k], qbuf + qo, nl_total + 1 - qo) + 1;
+    }
+    qoff[n] = qo;
+    int64_t sink = 0;
+    double best = 1e9;
+    for (int rep = 0; rep < 5; rep++) {
+        double t0 = now_ms();
+        for (uint32_t k = 0; k < n; k++)
+            sink += ksym_lookup_name(t, qbuf + qoff[k], qoff[k + 1] - qoff[k] - 1);
+        double t1 = now_ms();
+        if (t1 - t0 < best)
+            best = t1 - t0;
+    }
+    printf("  lookup_name   %.1f ns/lookup (all names, random order, best of 5)\n",
+           best * 1e6 / (n ? n : 1));
+    best = 1e9;
+    for (int rep = 0; rep < 5; rep++) {
+        double t0 = now_ms();
+        for (uint32_t k = 0; k < n; k++)
+            sink += ksym_lookup_name(t, qbuf + qoff[k], qoff[k + 1] - qoff[k] - 2);
+        double t1 = now_ms();
+        if (t1 - t0 < best)
+            best = t1 - t0;
+    }
+    printf("  lookup_name   %.1f ns/lookup (names cut by one byte: mostly misses)\n",
+           best * 1e6 / (n ? n : 1));
+    best = 1e9;
+    char buf[600];
+    for (int rep = 0; rep < 5; rep++) {
+        double t0 = now_ms();
+        for (uint32_t k = 0; k < n; k++)
+            sink += ksym_name(t, order[k], buf, sizeof buf);
+        double t1 = now_ms();
+        if (t1 - t0 < best)
+            best = t1 - t0;
+    }
+    printf("  ksym_name     %.1f ns/name (random order)\n", best * 1e6 / (n ? n : 1));
+    /* address lookups */
+    size_t nq = 1000000;
+    uint64_t *qs = malloc(nq * sizeof *qs);
+    for (size_t k = 0; k < nq; k++)
+        qs[k] = ksym_address(t, (uint32_t)(rnd() % n)) + rnd() % 64;
+    struct ksym_addr_info info;
+    best = 1e9;
+    for (int rep = 0; rep < 3; rep++) {
+        double t0 = now_ms();
+        for (size_t k = 0; k < nq; k++)
+            sink += ksym_lookup_addr(t, qs[k], &info) + info.index;
+        double t1 = now_ms();
+        if (t1 - t0 < best)
+            best = t1 - t0;
+    }
+    printf("  lookup_addr   %.1f ns/lookup (random symbol + 0..63, best of 3)\n",
+           best * 1e6 / nq);
+    if (sink == 42)
+        printf(" ");
+    free(qs);
+    free(qbuf);
+    free(qoff);
+    free(order);
+
+    /* Correctness against the naive model (the classic compressor too). */
+    struct model m = {0};
+    model_from_text(&m, text, len);
+    CHECK_EQ(m.n, n);
+    double c0 = now_ms();
+    struct ksym_table *t2 = check_model(&m, 1, path);
+    printf("  checked against the naive model in %.0f ms\n", now_ms() - c0);
+    /* identical bytes for both build paths */
+    size_t l1, l2;
+    const uint8_t *a1 = ksym_names_bytes(t, &l1), *a2 = ksym_names_bytes(t2, &l2);
+    CHECK(l1 == l2 && !memcmp(a1, a2, l1));
+    ksym_table_free(t2);
+    model_free(&m);
+    ksym_table_free(t);
+    ksym_builder_free(b);
+    free(text);
+}
+
+int main(int argc, char **argv)
+{
+    test_validation();
+    test_empty();
+    test_order();
+    test_compression_cases();
+    test_text();
+    for (int i = 1; i < argc; i++)
+        test_file(argv[i]);
+    if (failures) {
+        printf("FAILED: %d checks\n", failures);
+        return 1;
+    }
+    printf("all tests passed\n");
+    return 0;
+}

@@ -1,0 +1,27 @@
+"""pysyms: the Linux kernel's compressed symbol table (kallsyms), built and
+searched in C, with a pure-Python reference of the same semantics.
+
+    >>> import pysyms
+    >>> table = pysyms.SymbolTable.from_kallsyms()
+    >>> table.lookup_name("schedule")
+    >>> table.lookup_addr(0xffffffff81000010).format()
+
+``pysyms.reference.SymbolTable`` has the same API in pure Python.
+"""
+
+from .errors import Error, InvalidSymbolError, ParseError, ZeroAddressesError
+from .symbol import AddressInfo, Symbol
+from .table import SymbolTable
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SymbolTable",
+    "Symbol",
+    "AddressInfo",
+    "Error",
+    "ParseError",
+    "ZeroAddressesError",
+    "InvalidSymbolError",
+    "__version__",
+]

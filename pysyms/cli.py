@@ -1,0 +1,170 @@
+"""The ``pysyms`` command.
+
+    pysyms build [SOURCE]          build a table and report what it holds
+    pysyms lookup NAME...          exact name lookups (every match)
+    pysyms addr [ADDR...]          address lookups, %pS style; stdin if no ADDR
+    pysyms info                    symbol count, compressed size, ratio
+
+Every command takes ``--source FILE`` (default /proc/kallsyms) and ``--json``
+(one JSON object per line).  Exit status: 0 found, 1 not found, 2 bad usage
+or input.
+"""
+
+import argparse
+import json
+import sys
+import time
+
+from .errors import Error
+from .stats import table_stats
+from .table import SymbolTable
+
+DEFAULT_SOURCE = "/proc/kallsyms"
+EXIT_FOUND, EXIT_NOT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _hex(value):
+    return f"{value:#x}"
+
+
+def _emit(args, obj, text):
+    print(json.dumps(obj) if args.json else text)
+
+
+def _load(source):
+    return SymbolTable.from_file(source)
+
+
+def cmd_build(args):
+    source = args.source_arg or args.source
+    start = time.perf_counter()
+    table = _load(source)
+    elapsed = time.perf_counter() - start
+    stats = table_stats(table)
+    memory = table.memory_size()
+    per_symbol = memory / len(table) if len(table) else 0.0
+    obj = {"source": source, "symbols": len(table), "modules": len(table.modules),
+           "build_ms": round(elapsed * 1e3, 3), "memory_bytes": memory,
+           "compressed": stats["compressed"], "original": stats["original"],
+           "ratio": round(stats["ratio"], 4)}
+    _emit(args, obj,
+          f"built {len(table)} symbols ({len(table.modules)} modules) from {source} in "
+          f"{elapsed * 1e3:.1f} ms; names {stats['original']} -> {stats['compressed']} bytes "
+          f"({stats['ratio']:.2%}); {memory} bytes in memory ({per_symbol:.1f} per symbol)")
+    return EXIT_FOUND
+
+
+def cmd_info(args):
+    table = _load(args.source)
+    stats = table_stats(table)
+    obj = dict(stats, source=args.source, modules=len(table.modules),
+               memory_bytes=table.memory_size())
+    obj["ratio"] = round(obj["ratio"], 4)
+    _emit(args, obj,
+          f"source      {args.source}\n"
+          f"symbols     {stats['symbols']}\n"
+          f"modules     {len(table.modules)}\n"
+          f"names       {stats['original']} bytes\n"
+          f"compressed  {stats['compressed']} bytes (names + token table + token index)\n"
+          f"ratio       {stats['ratio']:.2%}\n"
+          f"memory      {obj['memory_bytes']} bytes")
+    return EXIT_FOUND
+
+
+def cmd_lookup(args):
+    table = _load(args.source)
+    status = EXIT_FOUND
+    for query in args.names:
+        indexes = table.lookup_all(query)
+        if not indexes:
+            status = EXIT_NOT_FOUND
+            if args.json:
+                print(json.dumps({"query": query, "found": False}))
+            else:
+                print(f"{query}: not found", file=sys.stderr)
+            continue
+        for index in indexes:
+            symbol = table[index]
+            module = f"\t[{symbol.module}]" if symbol.module is not None else ""
+            _emit(args, {"query": query, "found": True, "index": index,
+                         "address": _hex(symbol.address), "type": symbol.type,
+                         "name": symbol.name, "module": symbol.module},
+                  f"{symbol.address:016x} {symbol.type} {symbol.name}{module}")
+    return status
+
+
+def _parse_address(text):
+    try:
+        value = int(text, 16)
+    except ValueError:
+        raise Error(f"not a hex address: {text!r}") from None
+    if not 0 <= value < 1 << 64:
+        raise Error(f"address out of range: {text!r}")
+    return value
+
+
+def _stdin_addresses():
+    for line in sys.stdin:
+        yield from line.split()
+
+
+def cmd_addr(args):
+    table = _load(args.source)
+    status = EXIT_FOUND
+    for text in args.addresses or _stdin_addresses():
+        address = _parse_address(text)
+        info = table.lookup_addr(address)
+        if info is None:
+            status = EXIT_NOT_FOUND
+            _emit(args, {"query": _hex(address), "found": False}, _hex(address))
+            continue
+        _emit(args, {"query": _hex(address), "found": True, "name": info.name,
+                     "address": _hex(info.address), "offset": _hex(info.offset),
+                     "size": _hex(info.size), "module": info.module, "index": info.index},
+              info.format())
+    return status
+
+
+def build_parser():
+    """The argparse parser of the ``pysyms`` command."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--source", default=DEFAULT_SOURCE, metavar="FILE",
+                        help="kallsyms, System.map or nm listing (default: %(default)s)")
+    common.add_argument("--json", action="store_true", help="print one JSON object per line")
+
+    parser = argparse.ArgumentParser(prog="pysyms", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", parents=[common], help="build a table and report on it")
+    build.add_argument("source_arg", nargs="?", metavar="SOURCE",
+                       help="input listing (default: --source, i.e. /proc/kallsyms)")
+    build.set_defaults(func=cmd_build)
+
+    lookup = commands.add_parser("lookup", parents=[common], help="exact name lookups")
+    lookup.add_argument("names", nargs="+", metavar="NAME")
+    lookup.set_defaults(func=cmd_lookup)
+
+    addr = commands.add_parser("addr", parents=[common], help="address lookups (%%pS format)")
+    addr.add_argument("addresses", nargs="*", metavar="ADDR", help="hex addresses; stdin if none")
+    addr.set_defaults(func=cmd_addr)
+
+    info = commands.add_parser("info", parents=[common], help="symbol count and compression")
+    info.set_defaults(func=cmd_info)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except Error as exc:
+        print(f"pysyms: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        sys.stderr.close()
+        return EXIT_FOUND
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""The one exception family of pysyms: everything raised on purpose derives from Error."""
+
+__all__ = ["Error", "ParseError", "ZeroAddressesError", "InvalidSymbolError"]
+
+
+class Error(Exception):
+    """Root of every error pysyms raises on purpose."""
+
+
+class ParseError(Error, ValueError):
+    """A text source (kallsyms, System.map, nm) could not be read.
+
+    ``path`` is the file (or ``None`` for in-memory text) and ``line`` the
+    1-based line number (0 when the error concerns the whole source).
+    """
+
+    def __init__(self, reason, path=None, line=0):
+        self.reason = reason
+        self.path = path
+        self.line = line
+        where = str(path) if path is not None else "<text>"
+        if line:
+            where = f"{where}:{line}"
+        super().__init__(f"{where}: {reason}")
+
+
+class ZeroAddressesError(ParseError):
+    """Every address in a kallsyms source is zero: it was read without privilege."""
+
+
+class InvalidSymbolError(Error, ValueError):
+    """A record given to ``from_records`` is not a valid symbol.
+
+    ``record`` is its 0-based position in the input.
+    """
+
+    def __init__(self, reason, record):
+        self.reason = reason
+        self.record = record
+        super().__init__(f"record {record}: {reason}")

@@ -1,0 +1,653 @@
+"""Pure-Python reference implementation of the kernel's kallsyms table.
+
+Same builder, same bytes, same lookups as the C core (csrc/, wrapped by
+``pysyms.SymbolTable``): it is the oracle of the differential tests and the
+baseline of the benchmarks.  Everything follows the kernel's algorithms
+(scripts/kallsyms.c to build, kernel/kallsyms.c to search) as described in
+shared/notes/kernel-kallsyms.md; no kernel code is copied.
+
+The table keeps exactly the kernel's arrays as ``bytes`` (``names``,
+``markers``, ``token_table``, ``token_index``, ``seqs_of_names``), plus the
+addresses (``array('Q')``) and module ids; lookups read those arrays the way
+the kernel does.
+"""
+
+import os
+import struct
+import sys
+from array import array
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from heapq import heapify, heappop, heappush
+from itertools import accumulate
+from operator import itemgetter
+
+from . import _format
+from .errors import Error, InvalidSymbolError, ParseError
+from .sources import parse_text, read_file
+from .symbol import AddressInfo, Symbol
+
+__all__ = [
+    "SymbolTable",
+    "build_arrays",
+    "check_record",
+    "compress_symbols",
+    "encode_name",
+    "kernel_order",
+    "may_be_linker_script_provided",
+    "names_and_markers",
+    "read_tokens",
+    "seqs_of_names",
+    "token_table_and_index",
+]
+
+_U64_MAX = (1 << 64) - 1
+_U16_MAX = 0xFFFF
+_U32_MAX = 0xFFFFFFFF
+
+# C isspace() plus NUL: never inside a name.  Module names also exclude brackets
+# because /proc/kallsyms prints them as "[module]".
+_BAD_NAME_BYTES = b"\0 \t\n\x0b\x0c\r"
+_BAD_MODULE_BYTES = _BAD_NAME_BYTES + b"[]"
+
+_WEAK_TYPES = frozenset(b"wW")
+_BIG_ENDIAN_HOST = sys.byteorder == "big"
+
+
+# ---- record validation (mirrors ksym_builder_add) ---------------------------
+
+
+def encode_name(name):
+    """A name as bytes: ``str`` is encoded UTF-8 with surrogateescape, ``bytes`` pass."""
+    if name.__class__ is bytes:
+        return name
+    if isinstance(name, str):
+        return name.encode("utf-8", "surrogateescape")
+    if isinstance(name, (bytes, bytearray, memoryview)):
+        return bytes(name)
+    raise TypeError(f"a symbol name must be str or bytes, not {type(name).__name__}")
+
+
+def _decode(raw):
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _type_byte(type_):
+    """The type letter of a record as an int, or None if it is not one
+    printable, non-space ASCII character."""
+    if isinstance(type_, str):
+        if len(type_) != 1:
+            return None
+        value = ord(type_)
+    elif isinstance(type_, (bytes, bytearray)):
+        if len(type_) != 1:
+            return None
+        value = type_[0]
+    else:
+        return None
+    return value if 0x21 <= value <= 0x7E else None
+
+
+def _has_any(data, forbidden):
+    return len(data.translate(None, forbidden)) != len(data)
+
+
+def check_record(record, position):
+    """Validate one ``(address, type, name, module)`` record as
+    ``ksym_builder_add`` does.
+
+    Returns ``(address, type byte, name bytes, module bytes or None)``; an
+    empty module means the core kernel, like ``module_len == 0`` in C.
+    Raises :class:`InvalidSymbolError` naming ``position``.
+    """
+    try:
+        address, type_, name, module = record
+    except (TypeError, ValueError):
+        raise InvalidSymbolError("expected (address, type, name, module)", position) from None
+    if not isinstance(address, int) or not 0 <= address <= _U64_MAX:
+        raise InvalidSymbolError(f"address {address!r} is not an unsigned 64-bit integer", position)
+    letter = _type_byte(type_)
+    if letter is None:
+        raise InvalidSymbolError(f"type {type_!r} is not one printable, non-space ASCII character",
+                                 position)
+    try:
+        name = encode_name(name)
+        module = None if module is None else encode_name(module)
+    except (TypeError, UnicodeEncodeError) as exc:
+        raise InvalidSymbolError(str(exc), position) from None
+    if not name:
+        raise InvalidSymbolError("empty name", position)
+    if len(name) > _format.NAME_MAX:
+        raise InvalidSymbolError(f"name longer than {_format.NAME_MAX} bytes", position)
+    if _has_any(name, _BAD_NAME_BYTES):
+        raise InvalidSymbolError("name contains whitespace or NUL", position)
+    if module is not None:
+        if not module:
+            module = None
+        elif len(module) > _format.MODULE_NAME_MAX:
+            raise InvalidSymbolError(f"module name longer than {_format.MODULE_NAME_MAX} bytes",
+                                     position)
+        elif _has_any(module, _BAD_MODULE_BYTES):
+            raise InvalidSymbolError("module name contains whitespace, NUL or brackets", position)
+    return address, letter, name, module
+
+
+# ---- address order (scripts/kallsyms.c compare_symbols) ---------------------
+
+
+def may_be_linker_script_provided(name):
+    """True for names a linker script may define next to a real symbol at the
+    same address (``__start_*``, ``__stop_*``, ``__end_*``, ``__*_start``,
+    ``__*_end``, at least 8 bytes): they sort after the real one."""
+    if len(name) < 8 or not name.startswith(b"__"):
+        return False
+    return name.startswith((b"__start_", b"__stop_", b"__end_")) or name.endswith((b"_start", b"_end"))
+
+
+def kernel_order(addresses, types, names):
+    """Input positions in the kernel's table order.
+
+    By address; at one address non-weak before weak, real before linker-script
+    provided, fewer leading underscores first, then input order (the sort is
+    stable, which is the kernel's final tie-break on the input sequence).
+    """
+    keys = [
+        (address, letter in _WEAK_TYPES,
+         name[:2] == b"__" and may_be_linker_script_provided(name),
+         len(name) - len(name.lstrip(b"_")))  # leading underscores
+        for address, letter, name in zip(addresses, types, names)
+    ]
+    return sorted(range(len(keys)), key=keys.__getitem__)
+
+
+# ---- token compression (scripts/kallsyms.c optimize_token_table) ------------
+
+
+def _u16_pairs(blob):
+    """Every adjacent byte pair of ``blob`` as the index first + 256 * second,
+    overlapping: the pairs at even offsets, then those at odd offsets.
+
+    A little-endian u16 read at offset k is exactly pair k's index, so the
+    array module does the work in C."""
+    n = len(blob)
+    even = array("H", blob[: n & ~1])
+    odd = array("H", blob[1 : 1 + ((n - 1) & ~1)]) if n > 1 else array("H")
+    if _BIG_ENDIAN_HOST:
+        even.byteswap()
+        odd.byteswap()
+    return even, odd
+
+
+class _PairCompressor:
+    """The kernel's greedy pair substitution, kept exact but done in bulk.
+
+    All symbol strings live in one ``blob``, each preceded and followed by a
+    separator byte that occurs in no symbol (the lowest free code, whose round
+    comes last).  No pair and no occurrence can then span two symbols, so one
+    ``blob.split(pair)`` per round finds, left to right and non-overlapping,
+    exactly the occurrences the kernel's compress_symbols replaces in each
+    symbol, and ``code.join(pieces)`` is the substituted table.
+
+    ``counts[p]`` is kept equal to the kernel's ``token_profit[p]``: the
+    overlapping occurrences of pair ``p`` over all symbols.  Only pairs that
+    touch a replaced occurrence change, and the pieces tell which they are.
+    A heap of ``(-count, pair)`` with lazy invalidation gives the best pair
+    without scanning all 65536 counts each round.
+    """
+
+    def __init__(self, strings):
+        present = set(b"".join(strings))
+        self.literals = sorted(present)
+        free = [code for code in range(_format.TOKENS) if code not in present]
+        self.counts = [0] * 65536
+        self.heap = []
+        self.syms = None  # the blob holds the symbols until symbols() splits it
+        if not free or not strings:
+            self.separator = None
+            self.syms = list(strings)
+            return
+        self.separator = free[0]
+        sep = bytes((self.separator,))
+        self.blob = sep + sep.join(strings) + sep
+        counts = self.counts
+        for pairs in _u16_pairs(self.blob):
+            for pair, count in Counter(pairs).items():
+                counts[pair] += count
+        # Pairs with the separator are seams between symbols, not symbol pairs.
+        for other in range(256):
+            counts[other | (self.separator << 8)] = 0
+            counts[self.separator | (other << 8)] = 0
+        self.heap = [(-count, pair) for pair, count in enumerate(counts) if count]
+        heapify(self.heap)
+
+    def find_best_pair(self):
+        """The pair with the highest count, ties to the lowest index; None
+        when no pair occurs any more."""
+        heap, counts = self.heap, self.counts
+        while heap:
+            negative, pair = heap[0]
+            if counts[pair] == -negative:
+                return pair
+            heappop(heap)  # stale: the count changed since this entry was pushed
+        return None
+
+    def _change(self, pair, change):
+        count = self.counts[pair] + change
+        self.counts[pair] = count
+        if count:
+            heappush(self.heap, (-count, pair))
+
+    def substitute(self, pair, code):
+        """Replace the non-overlapping occurrences of ``pair``, left to right,
+        with ``code`` in every symbol, keeping the counts exact."""
+        first, second = pair & 0xFF, pair >> 8
+        pattern, token = bytes((first, second)), bytes((code,))
+        if code == self.separator:
+            # The last round (the separator is the lowest free code): split the
+            # symbols out before ``code`` becomes ambiguous; no count is read
+            # after this round.
+            self.syms = [sym.replace(pattern, token) for sym in self._split_symbols()]
+            self.separator = None
+            return
+        # bytes.split scans left to right and resumes after each match: the
+        # kernel's replacement order, even when first == second ("aaa" -> code "a").
+        pieces = self.blob.split(pattern)
+        self.blob = token.join(pieces)
+        occurrences = len(pieces) - 1
+        # The blob starts and ends with the separator, so the first and last
+        # pieces are never empty; an empty inner piece is two adjacent
+        # occurrences: their (second, first) pair becomes (code, code).
+        filled = list(filter(None, pieces))
+        adjacent = len(pieces) - len(filled)
+        befores = Counter(bytes(map(itemgetter(-1), filled[:-1])))  # byte before an occurrence
+        afters = Counter(bytes(map(itemgetter(0), filled[1:])))  # byte after an occurrence
+        self._change(pair, -occurrences)
+        if adjacent:
+            self._change(second | (first << 8), -adjacent)
+            self._change(code | (code << 8), adjacent)
+        separator = self.separator
+        for byte, n in befores.items():
+            if byte != separator:
+                self._change(byte | (first << 8), -n)
+                self._change(byte | (code << 8), n)
+        for byte, n in afters.items():
+            if byte != separator:
+                self._change(second | (byte << 8), -n)
+                self._change(code | (byte << 8), n)
+
+    def _split_symbols(self):
+        return self.blob[1:-1].split(bytes((self.separator,)))
+
+    def symbols(self):
+        """The compressed symbol strings, in input order."""
+        if self.separator is not None:
+            self.syms = self._split_symbols()
+            self.separator = None
+        return self.syms
+
+
+def compress_symbols(strings):
+    """Compress symbol strings (type letter + name) as scripts/kallsyms.c does.
+
+    Every byte value that occurs becomes a literal token; then each still
+    free code from 255 down to 0 takes the most frequent adjacent pair (ties
+    to the lowest ``first + 256 * second``) until no pair is left.  Returns
+    ``(compressed strings, expansions)`` where ``expansions[c]`` is the full
+    text of code ``c`` (``b""`` for a code that got no token).
+    """
+    state = _PairCompressor(strings)
+    expansions = [b""] * _format.TOKENS
+    for code in state.literals:
+        expansions[code] = bytes((code,))
+    # Slot 0 is filled last, as in the kernel (keeps string functions happy).
+    for code in range(_format.TOKENS - 1, -1, -1):
+        if expansions[code]:
+            continue
+        pair = state.find_best_pair()
+        if pair is None:
+            break
+        expansions[code] = expansions[pair & 0xFF] + expansions[pair >> 8]
+        state.substitute(pair, code)
+    return state.symbols(), expansions
+
+
+# ---- the kernel's arrays ----------------------------------------------------
+
+
+def _length_prefix(length):
+    """The 1- or 2-byte record prefix of a compressed length (kernel >= 6.1)."""
+    if length <= _format.LEN_1BYTE_MAX:
+        return bytes((length,))
+    return bytes(((length & 0x7F) | 0x80, length >> 7))
+
+
+def names_and_markers(compressed):
+    """``kallsyms_names`` and the record offsets ``kallsyms_markers`` keeps."""
+    # A compressed record is never longer than its type letter + name.
+    prefixes = [_length_prefix(length) for length in range(_format.NAME_MAX + 2)]
+    records = [prefixes[len(codes)] + codes for codes in compressed]
+    offsets = list(accumulate(map(len, records), initial=0))
+    marker_offsets = offsets[: len(records)][:: _format.MARKER_STRIDE]
+    if marker_offsets and marker_offsets[-1] > _U32_MAX:
+        raise Error("names array too large for 32-bit markers")
+    return b"".join(records), struct.pack(f"<{len(marker_offsets)}I", *marker_offsets)
+
+
+def token_table_and_index(expansions):
+    """``kallsyms_token_table`` (NUL-terminated strings in code order) and
+    ``kallsyms_token_index`` (u16 little-endian offsets)."""
+    offsets = []
+    parts = []
+    offset = 0
+    for text in expansions:
+        offsets.append(offset)
+        parts.append(text + b"\0")
+        offset += len(text) + 1
+    if offsets[-1] > _U16_MAX:
+        raise Error("token table would exceed its 16-bit offsets")
+    return b"".join(parts), struct.pack(f"<{len(offsets)}H", *offsets)
+
+
+def seqs_of_names(names):
+    """``kallsyms_seqs_of_names``: per name-order position the address-order
+    index, 3 bytes big-endian.  Name order: bytewise name (without the type
+    letter), then address, then index; ``names`` must be in table order."""
+    # Indexes already run in (address, index) order, so a stable sort by name
+    # alone gives (name, address, index).
+    order = sorted(range(len(names)), key=names.__getitem__)
+    width = _format.SEQ_BYTES
+    return b"".join([i.to_bytes(width, "big") for i in order])
+
+
+def build_arrays(strings, names):
+    """All five kernel arrays for symbols already in table order.
+
+    ``strings`` are type letter + name, ``names`` the bare names.
+    """
+    compressed, expansions = compress_symbols(strings)
+    names_bytes, markers = names_and_markers(compressed)
+    token_table, token_index = token_table_and_index(expansions)
+    seqs = seqs_of_names(names)
+    return {
+        "names": names_bytes,
+        "markers": markers,
+        "token_table": token_table,
+        "token_index": token_index,
+        "seqs_of_names": seqs,
+    }
+
+
+def read_tokens(token_table, token_index):
+    """The 256 expansions, read as the kernel reads them:
+    ``token_table + token_index[c]`` up to the NUL."""
+    offsets = struct.unpack(f"<{_format.TOKENS}H", token_index)
+    return tuple(token_table[start : token_table.index(b"\0", start)] for start in offsets)
+
+
+# ---- the table --------------------------------------------------------------
+
+
+class SymbolTable:
+    """A kernel-style compressed symbol table, in pure Python.
+
+    Same API and answers as the C-backed :class:`pysyms.SymbolTable`.  Index
+    ``i`` is the i-th symbol in kernel order (address, then the kernel's
+    alias tie-breaks).  Build one with :meth:`from_kallsyms`,
+    :meth:`from_file`, :meth:`from_text` or :meth:`from_records`.
+    """
+
+    __slots__ = ("_names", "_markers", "_token_table", "_token_index", "_seqs", "_addresses",
+                 "_module_ids", "_module_names", "_tokens", "_count")
+
+    def __init__(self, arrays, addresses, module_ids, module_names):
+        """Wrap finished arrays (use the ``from_*`` constructors): ``arrays``
+        as :meth:`kernel_arrays` returns them, ``addresses`` an ``array('Q')``
+        and ``module_ids`` an ``array('i')`` in table order (-1 for the core
+        kernel), ``module_names`` the module names (bytes) by id."""
+        self._names = arrays["names"]
+        self._markers = arrays["markers"]
+        self._token_table = arrays["token_table"]
+        self._token_index = arrays["token_index"]
+        self._seqs = arrays["seqs_of_names"]
+        self._addresses = addresses
+        self._module_ids = module_ids
+        self._module_names = [_decode(raw) for raw in module_names]
+        self._count = len(addresses)
+        # Derived once from the two token arrays (not from the builder), so a
+        # lookup still reads what the arrays say.
+        self._tokens = read_tokens(self._token_table, self._token_index)
+
+    # ---- construction --------------------------------------------------------
+
+    @classmethod
+    def from_records(cls, records):
+        """Build from an iterable of ``(address, type, name, module_or_None)``.
+
+        Names and modules may be ``str`` (UTF-8, surrogateescape) or
+        ``bytes``.  A bad record raises :class:`InvalidSymbolError` naming
+        its position.
+        """
+        addresses, types, names, modules = [], [], [], []
+        module_ids = {}
+        for position, record in enumerate(records):
+            if position >= _format.MAX_SYMBOLS:
+                raise InvalidSymbolError(f"more than {_format.MAX_SYMBOLS} symbols", position)
+            address, letter, name, module = check_record(record, position)
+            addresses.append(address)
+            types.append(letter)
+            names.append(name)
+            # Module ids in order of first appearance among the records added.
+            modules.append(-1 if module is None else module_ids.setdefault(module, len(module_ids)))
+        order = kernel_order(addresses, types, names)
+        addresses = [addresses[i] for i in order]
+        names = [names[i] for i in order]
+        strings = [bytes((types[i],)) + name for i, name in zip(order, names)]
+        arrays = build_arrays(strings, names)
+        return cls(arrays, array("Q", addresses), array("i", [modules[i] for i in order]),
+                   list(module_ids))
+
+    @classmethod
+    def from_text(cls, data, path=None):
+        """Build from the bytes of a kallsyms, System.map or nm listing."""
+        return cls.from_records(parse_text(data, path))
+
+    @classmethod
+    def from_file(cls, path):
+        """Build from a file in ``/proc/kallsyms``, System.map or ``nm`` format.
+
+        A bad line raises :class:`ParseError` with the file and line number.
+        """
+        try:
+            data = read_file(path)
+        except OSError as exc:
+            raise ParseError(f"cannot read: {exc.strerror}", path) from exc
+        return cls.from_text(data, os.fspath(path))
+
+    @classmethod
+    def from_kallsyms(cls, path="/proc/kallsyms"):
+        """Build from the running kernel's ``/proc/kallsyms`` (or a copy of one)."""
+        return cls.from_file(path)
+
+    # ---- reading the arrays like the kernel ------------------------------------
+
+    def _marker(self, k):
+        return struct.unpack_from("<I", self._markers, 4 * k)[0]
+
+    def get_symbol_offset(self, pos):
+        """Offset in ``names`` of record ``pos``: jump to its marker, then skip
+        the records in between (at most MARKER_STRIDE - 1)."""
+        names = self._names
+        stride = _format.MARKER_STRIDE
+        offset = self._marker(pos // stride)
+        for _ in range(pos % stride):
+            length = names[offset]
+            if length & 0x80:
+                offset += 2 + ((length & 0x7F) | (names[offset + 1] << 7))
+            else:
+                offset += 1 + length
+        return offset
+
+    def expand_symbol(self, offset):
+        """``(type letter + name, offset of the next record)`` of the record at
+        ``offset``: read the length prefix, expand every code."""
+        names = self._names
+        length = names[offset]
+        if length & 0x80:
+            length = (length & 0x7F) | (names[offset + 1] << 7)
+            offset += 2
+        else:
+            offset += 1
+        end = offset + length
+        return b"".join(map(self._tokens.__getitem__, names[offset:end])), end
+
+    def get_symbol_seq(self, pos):
+        """Address-order index of the symbol at name-order position ``pos``."""
+        width = _format.SEQ_BYTES
+        return int.from_bytes(self._seqs[pos * width : (pos + 1) * width], "big")
+
+    def _name_at_position(self, pos):
+        """Name (without type) of the symbol at name-order position ``pos``."""
+        return self.expand_symbol(self.get_symbol_offset(self.get_symbol_seq(pos)))[0][1:]
+
+    def _name_run(self, name, want_end):
+        """Name-order positions ``(start, end)`` of the symbols named exactly
+        ``name``, or None: the kernel's kallsyms_lookup_names.  Binary search
+        over seqs_of_names, then walk left to the first equal name (and right
+        to the last when ``want_end``)."""
+        low, high = 0, self._count - 1
+        while low <= high:
+            mid = low + (high - low) // 2
+            probe = self._name_at_position(mid)
+            if name > probe:
+                low = mid + 1
+            elif name < probe:
+                high = mid - 1
+            else:
+                break
+        else:
+            return None
+        start = mid
+        while start > 0 and self._name_at_position(start - 1) == name:
+            start -= 1
+        end = mid
+        if want_end:
+            while end < self._count - 1 and self._name_at_position(end + 1) == name:
+                end += 1
+        return start, end
+
+    def _module_of(self, i):
+        module_id = self._module_ids[i]
+        return None if module_id < 0 else self._module_names[module_id]
+
+    # ---- symbols ---------------------------------------------------------------
+
+    def __len__(self):
+        return self._count
+
+    def _index(self, i):
+        if not isinstance(i, int):
+            raise TypeError(f"symbol index must be an int, not {type(i).__name__}")
+        if i < 0:
+            i += self._count
+        if not 0 <= i < self._count:
+            raise IndexError("symbol index out of range")
+        return i
+
+    def _symbol(self, i, text):
+        return Symbol(self._addresses[i], chr(text[0]), _decode(text[1:]), self._module_of(i))
+
+    def __getitem__(self, i):
+        """Symbol ``i`` in table order (negative indexes count from the end)."""
+        i = self._index(i)
+        text, _ = self.expand_symbol(self.get_symbol_offset(i))
+        return self._symbol(i, text)
+
+    def __iter__(self):
+        """Every symbol in table order: one sequential walk over ``names``."""
+        offset = 0
+        expand = self.expand_symbol
+        for i in range(self._count):
+            text, offset = expand(offset)
+            yield self._symbol(i, text)
+
+    def __repr__(self):
+        return f"<pysyms.reference.SymbolTable of {self._count} symbols>"
+
+    def names(self):
+        """Every name in table order, as a list of ``str``."""
+        return [symbol.name for symbol in self]
+
+    @property
+    def modules(self):
+        """Names of the modules that own symbols, in module-id order."""
+        return list(self._module_names)
+
+    # ---- lookups ---------------------------------------------------------------
+
+    def lookup_name_index(self, name):
+        """Index of the lowest-address symbol named exactly ``name``, or None."""
+        run = self._name_run(encode_name(name), want_end=False)
+        return None if run is None else self.get_symbol_seq(run[0])
+
+    def lookup_name(self, name):
+        """Address of the lowest-address symbol named exactly ``name``, or None.
+
+        Exact bytewise match, as the kernel's ``kallsyms_lookup_name`` (>= 6.11).
+        """
+        i = self.lookup_name_index(name)
+        return None if i is None else self._addresses[i]
+
+    def lookup_all(self, name):
+        """Indexes of every symbol named exactly ``name``, in address order
+        (the kernel's ``kallsyms_on_each_match_symbol``)."""
+        run = self._name_run(encode_name(name), want_end=True)
+        if run is None:
+            return []
+        return [self.get_symbol_seq(pos) for pos in range(run[0], run[1] + 1)]
+
+    def lookup_addr(self, address):
+        """The symbol covering ``address`` as an :class:`AddressInfo`, or None.
+
+        The greatest symbol address <= ``address``; among aliases the first in
+        table order; ``size`` runs to the next strictly higher address.  Past
+        the last address there is no answer (no end address is known), except
+        at the last address itself: offset 0, size 0.
+        """
+        if not 0 <= address <= _U64_MAX:
+            return None
+        addresses = self._addresses
+        last = bisect_right(addresses, address) - 1
+        if last < 0:
+            return None
+        start = addresses[last]
+        first = bisect_left(addresses, start, 0, last)  # first alias at that address
+        following = last + 1  # bisect_right already gave the first strictly higher one
+        if following < self._count:
+            size = addresses[following] - start
+        elif address == start:
+            size = 0
+        else:
+            return None
+        text, _ = self.expand_symbol(self.get_symbol_offset(first))
+        return AddressInfo(_decode(text[1:]), start, address - start, size, self._module_of(first), first)
+
+    # ---- the kernel's arrays ---------------------------------------------------
+
+    def kernel_arrays(self):
+        """The kernel's arrays as ``bytes``, byte for byte as scripts/kallsyms.c
+        lays them out: ``names``, ``markers``, ``token_table``, ``token_index``,
+        ``seqs_of_names``."""
+        return {
+            "names": self._names,
+            "markers": self._markers,
+            "token_table": self._token_table,
+            "token_index": self._token_index,
+            "seqs_of_names": self._seqs,
+        }
+
+    def memory_size(self):
+        """Bytes of the arrays this table holds (not Python object overhead)."""
+        arrays = (self._names, self._markers, self._token_table, self._token_index, self._seqs)
+        return (sum(map(len, arrays)) + len(self._addresses) * self._addresses.itemsize
+                + len(self._module_ids) * self._module_ids.itemsize
+                + sum(len(m.encode("utf-8", "surrogateescape")) + 1 for m in self._module_names))

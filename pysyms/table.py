@@ -1,0 +1,285 @@
+"""SymbolTable: the C-backed kernel symbol table.
+
+A thin wrapper over csrc/ksym.h.  The C table owns every array; this object
+owns the C table through ``ffi.gc`` and turns C results into Python values.
+"""
+
+import os
+
+from ._native import ffi, lib
+from .errors import Error, InvalidSymbolError, ParseError, ZeroAddressesError
+from .symbol import AddressInfo, Symbol
+
+__all__ = ["SymbolTable", "encode_name"]
+
+_U64_MAX = (1 << 64) - 1
+_DUMP_CHUNK = 8192  # symbols expanded per C call while iterating
+
+
+def encode_name(name):
+    """A name as bytes: ``str`` is encoded UTF-8 with surrogateescape, ``bytes`` pass."""
+    if name.__class__ is bytes:
+        return name
+    if isinstance(name, str):
+        return name.encode("utf-8", "surrogateescape")
+    if isinstance(name, (bytes, bytearray, memoryview)):
+        return bytes(name)
+    raise TypeError(f"a symbol name must be str or bytes, not {type(name).__name__}")
+
+
+def _decode(raw):
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _builder_message(builder):
+    return ffi.string(lib.ksym_builder_message(builder)).decode("utf-8", "replace")
+
+
+def _raise_text_error(builder, rc, path):
+    message = _builder_message(builder) or ffi.string(lib.ksym_strerror(rc)).decode()
+    line = int(lib.ksym_builder_error_line(builder))
+    if rc == lib.KSYM_EZEROADDR:
+        raise ZeroAddressesError(message, path, line)
+    if rc == lib.KSYM_ENOMEM:
+        raise MemoryError(message)
+    raise ParseError(message, path, line)
+
+
+def _raise_build_error(builder, rc):
+    message = _builder_message(builder) or ffi.string(lib.ksym_strerror(rc)).decode()
+    if rc == lib.KSYM_ENOMEM:
+        raise MemoryError(message)
+    raise Error(message)
+
+
+def _new_builder():
+    builder = lib.ksym_builder_new()
+    if builder == ffi.NULL:
+        raise MemoryError("cannot allocate a symbol table builder")
+    return ffi.gc(builder, lib.ksym_builder_free)
+
+
+def _check_record(record, position):
+    """Python-side checks that C cannot make on a record (types, ranges)."""
+    try:
+        address, type_, name, module = record
+    except (TypeError, ValueError):
+        raise InvalidSymbolError("expected (address, type, name, module)", position) from None
+    if not isinstance(address, int) or not 0 <= address <= _U64_MAX:
+        raise InvalidSymbolError(f"address {address!r} is not an unsigned 64-bit integer", position)
+    if isinstance(type_, str):
+        type_ = type_.encode("ascii", "replace") if len(type_) == 1 else None
+    elif isinstance(type_, (bytes, bytearray)):
+        type_ = bytes(type_) if len(type_) == 1 else None
+    else:
+        type_ = None
+    if type_ is None:
+        raise InvalidSymbolError(f"type {record[1]!r} is not one character", position)
+    try:
+        name = encode_name(name)
+        module = b"" if module is None else encode_name(module)
+    except TypeError as exc:
+        raise InvalidSymbolError(str(exc), position) from None
+    return address, type_, name, module
+
+
+class SymbolTable:
+    """A kernel-style compressed symbol table, built and searched in C.
+
+    Index ``i`` is the i-th symbol in kernel order (address, then the
+    kernel's alias tie-breaks).  Build one with :meth:`from_kallsyms`,
+    :meth:`from_file` or :meth:`from_records`.
+    """
+
+    __slots__ = ("_table", "_count", "_modules", "_namebuf", "_info")
+
+    def __init__(self, _table):
+        self._table = _table
+        self._count = int(lib.ksym_count(_table))
+        self._modules = [
+            _decode(ffi.string(lib.ksym_module_name(_table, k)))
+            for k in range(lib.ksym_module_count(_table))
+        ]
+        self._namebuf = ffi.new("char[]", lib.KSYM_NAME_MAX + 1)
+        self._info = ffi.new("struct ksym_addr_info *")
+
+    # ---- construction ----------------------------------------------------
+
+    @classmethod
+    def _finish(cls, builder):
+        out = ffi.new("struct ksym_table **")
+        rc = lib.ksym_builder_finish(builder, out)
+        if rc < 0:
+            _raise_build_error(builder, rc)
+        return cls(ffi.gc(out[0], lib.ksym_table_free))
+
+    @classmethod
+    def from_records(cls, records):
+        """Build from an iterable of ``(address, type, name, module_or_None)``.
+
+        Names and modules may be ``str`` or ``bytes``.  A bad record raises
+        :class:`InvalidSymbolError` naming its position.
+        """
+        builder = _new_builder()
+        add = lib.ksym_builder_add
+        for position, record in enumerate(records):
+            address, type_, name, module = _check_record(record, position)
+            rc = add(builder, address, type_, name, len(name), module, len(module))
+            if rc < 0:
+                raise InvalidSymbolError(_builder_message(builder), position)
+        return cls._finish(builder)
+
+    @classmethod
+    def from_text(cls, data, path=None):
+        """Build from the bytes of a kallsyms, System.map or nm listing."""
+        builder = _new_builder()
+        rc = lib.ksym_builder_add_text(builder, data, len(data))
+        if rc < 0:
+            _raise_text_error(builder, rc, path)
+        return cls._finish(builder)
+
+    @classmethod
+    def from_file(cls, path):
+        """Build from a file in ``/proc/kallsyms``, System.map or ``nm`` format.
+
+        A bad line raises :class:`ParseError` with the file and line number.
+        """
+        try:
+            with open(path, "rb") as source:
+                data = source.read()
+        except OSError as exc:
+            raise ParseError(f"cannot read: {exc.strerror}", path) from exc
+        return cls.from_text(data, os.fspath(path))
+
+    @classmethod
+    def from_kallsyms(cls, path="/proc/kallsyms"):
+        """Build from the running kernel's ``/proc/kallsyms`` (or a copy of one)."""
+        return cls.from_file(path)
+
+    # ---- symbols -----------------------------------------------------------
+
+    def __len__(self):
+        return self._count
+
+    def _index(self, i):
+        if not isinstance(i, int):
+            raise TypeError(f"symbol index must be an int, not {type(i).__name__}")
+        if i < 0:
+            i += self._count
+        if not 0 <= i < self._count:
+            raise IndexError("symbol index out of range")
+        return i
+
+    def _module_name(self, module_id):
+        return None if module_id < 0 else self._modules[module_id]
+
+    def __getitem__(self, i):
+        i = self._index(i)
+        address = ffi.new("uint64_t *")
+        type_ = ffi.new("char *")
+        module = ffi.new("int32_t *")
+        n = lib.ksym_symbol(self._table, i, address, type_, module, self._namebuf, lib.KSYM_NAME_MAX + 1)
+        if n < 0:
+            raise Error(ffi.string(lib.ksym_strerror(n)).decode())
+        return Symbol(address[0], type_[0].decode("latin-1"), _decode(ffi.unpack(self._namebuf, n)),
+                      self._module_name(module[0]))
+
+    def __iter__(self):
+        table = self._table
+        chunk = min(_DUMP_CHUNK, max(self._count, 1))
+        addresses = ffi.new("uint64_t[]", chunk)
+        types = ffi.new("char[]", chunk)
+        modules = ffi.new("int32_t[]", chunk)
+        buflen = chunk * (lib.KSYM_NAME_MAX + 1)
+        buf = ffi.new("char[]", buflen)
+        written = ffi.new("size_t *")
+        module_names = [None] + self._modules
+        start = 0
+        while start < self._count:
+            n = lib.ksym_dump_range(table, start, min(chunk, self._count - start), addresses, types,
+                                    modules, buf, buflen, written)
+            if n <= 0:
+                raise Error(ffi.string(lib.ksym_strerror(n)).decode())
+            names = ffi.unpack(buf, written[0]).decode("utf-8", "surrogateescape").split("\n")
+            letters = ffi.unpack(types, n).decode("latin-1")
+            mods = ffi.unpack(modules, n)
+            yield from map(Symbol, ffi.unpack(addresses, n), letters, names,
+                           [module_names[m + 1] for m in mods])
+            start += n
+
+    def names(self):
+        """Every name in table order, as a list of ``str`` (one C call per chunk)."""
+        return [symbol.name for symbol in self]
+
+    # ---- lookups -----------------------------------------------------------
+
+    def lookup_name_index(self, name):
+        """Index of the lowest-address symbol named exactly ``name``, or None."""
+        name = encode_name(name)
+        i = lib.ksym_lookup_name(self._table, name, len(name))
+        return None if i < 0 else i
+
+    def lookup_name(self, name):
+        """Address of the lowest-address symbol named exactly ``name``, or None.
+
+        Exact bytewise match, as the kernel's ``kallsyms_lookup_name`` (>= 6.11).
+        """
+        if name.__class__ is str:
+            name = name.encode("utf-8", "surrogateescape")
+        elif name.__class__ is not bytes:
+            name = encode_name(name)
+        i = lib.ksym_lookup_name(self._table, name, len(name))
+        return None if i < 0 else lib.ksym_address(self._table, i)
+
+    def lookup_all(self, name):
+        """Indexes of every symbol named exactly ``name``, in address order
+        (the kernel's ``kallsyms_on_each_match_symbol``)."""
+        name = encode_name(name)
+        first = ffi.new("uint32_t *")
+        n = lib.ksym_name_run(self._table, name, len(name), first)
+        return [lib.ksym_seq(self._table, pos) for pos in range(first[0], first[0] + n)]
+
+    def lookup_addr(self, address):
+        """The symbol covering ``address`` as an :class:`AddressInfo`, or None.
+
+        The greatest symbol address <= ``address``; among aliases the first in
+        table order; ``size`` runs to the next higher address (0 if unknown).
+        """
+        if not 0 <= address <= _U64_MAX:
+            return None
+        info = self._info
+        if not lib.ksym_lookup_addr(self._table, address, info):
+            return None
+        index = info.index
+        n = lib.ksym_name(self._table, index, self._namebuf, lib.KSYM_NAME_MAX + 1)
+        return AddressInfo(_decode(ffi.unpack(self._namebuf, n)), info.address, info.offset,
+                           info.size, self._module_name(lib.ksym_module(self._table, index)), index)
+
+    # ---- the kernel's arrays ------------------------------------------------
+
+    def kernel_arrays(self):
+        """The kernel's arrays as ``bytes``, byte for byte as scripts/kallsyms.c
+        lays them out: ``names``, ``markers``, ``token_table``, ``token_index``,
+        ``seqs_of_names``."""
+        getters = {
+            "names": lib.ksym_names_bytes,
+            "markers": lib.ksym_markers_bytes,
+            "token_table": lib.ksym_token_table_bytes,
+            "token_index": lib.ksym_token_index_bytes,
+            "seqs_of_names": lib.ksym_seqs_bytes,
+        }
+        size = ffi.new("size_t *")
+        arrays = {}
+        for key, getter in getters.items():
+            pointer = getter(self._table, size)
+            arrays[key] = ffi.unpack(ffi.cast("char *", pointer), size[0]) if size[0] else b""
+        return arrays
+
+    def memory_size(self):
+        """Bytes the C table holds in memory, arrays and indexes included."""
+        return int(lib.ksym_memory_size(self._table))
+
+    @property
+    def modules(self):
+        """Names of the modules that own symbols, in module-id order."""
+        return list(self._modules)

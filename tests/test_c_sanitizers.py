@@ -1,0 +1,87 @@
+"""The C core's own test program (csrc/test_ksym.c) built with AddressSanitizer
+and UndefinedBehaviorSanitizer: it must exit 0 without a sanitizer report.
+
+test_ksym takes the text files to check as arguments (``test_ksym [FILE...]``)
+and always runs its built-in cases first.  For each file it also runs its
+benchmarks and a naive-model check, which under ASan take minutes on a full
+/proc/kallsyms (~330 s for 122k symbols on 2 cores): by default the run gets
+a slice of it (the first 20,000 lines plus every module line); set
+PYSYMS_SLOW_TESTS=1 for the whole file."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+CSRC = Path(__file__).resolve().parents[1] / "csrc"
+TEST_PROGRAM = CSRC / "test_ksym.c"
+CFLAGS = ["-std=c11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined",
+          "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer"]
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "SUMMARY: UndefinedBehaviorSanitizer", "SUMMARY: AddressSanitizer")
+SAN_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:abort_on_error=0:strict_string_checks=1:"
+                    "detect_stack_use_after_return=1:check_initialization_order=1",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+}
+
+
+@pytest.fixture(scope="module")
+def asan_binary(tmp_path_factory):
+    if not TEST_PROGRAM.is_file():
+        pytest.skip(f"{TEST_PROGRAM} does not exist yet")
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed")
+    sources = sorted(str(p) for p in CSRC.glob("*.c") if not p.name.startswith("test_"))
+    out = tmp_path_factory.mktemp("asan") / "test_ksym_asan"
+    cmd = [gcc, *CFLAGS, "-I", str(CSRC), "-o", str(out), *sources, str(TEST_PROGRAM)]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"compile failed:\n{' '.join(cmd)}\n{result.stderr}"
+    return out
+
+
+def run_sanitized(binary, *args):
+    env = dict(os.environ, **SAN_ENV)
+    result = subprocess.run([str(binary), *map(str, args)], capture_output=True, text=True,
+                            errors="replace", env=env, timeout=900)
+    report = result.stdout + result.stderr
+    assert not any(mark in report for mark in SANITIZER_MARKS), report[-6000:]
+    assert result.returncode == 0, report[-6000:]
+    return result
+
+
+SLICE_LINES = 20_000
+
+
+def kallsyms_snapshot(tmp_path, whole):
+    """A copy of /proc/kallsyms with real addresses (or a slice of it), or None."""
+    try:
+        data = Path("/proc/kallsyms").read_bytes()
+    except OSError:
+        return None
+    lines = data.splitlines(keepends=True)
+    if not any(int(line.split()[0], 16) for line in lines if line.strip()):
+        return None
+    if not whole:
+        lines = lines[:SLICE_LINES] + [line for line in lines[SLICE_LINES:] if b"[" in line]
+    path = tmp_path / "kallsyms"
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+def test_asan_ubsan(asan_binary, tmp_path):
+    snapshot = kallsyms_snapshot(tmp_path, whole=bool(os.environ.get("PYSYMS_SLOW_TESTS")))
+    result = run_sanitized(asan_binary, *([snapshot] if snapshot else []))
+    assert "all tests passed" in result.stdout
+    if snapshot:
+        assert f"{snapshot}: " in result.stdout  # the file was really checked
+
+
+def test_asan_ubsan_on_sample_data(asan_binary, shared_data):
+    sample = shared_data / "clang-thinlto-redis.nm"
+    if not sample.is_file():
+        pytest.skip(f"{sample} is absent")
+    run_sanitized(asan_binary, sample)

@@ -1,0 +1,221 @@
+"""The C table and the pure-Python reference against each other and against
+a brute-force oracle (tests/oracle.py, plain Python over sorted records)."""
+
+import random
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+import oracle
+from strategies import SeededRecords, symbol_lists
+
+U64_MAX = (1 << 64) - 1
+
+
+def absent_names(records):
+    present = {oracle.normalise(r).name for r in records}
+    candidates = [b"", b"x", b"zzzz_not_here", b"\x00", b"a" * 600, b"\xff\xff\xff"]
+    for name in list(present)[:50]:
+        candidates += [name + b"_", name[:-1], b"_" + name, name + b".llvm.1", name.upper()]
+    return [c for c in candidates if c not in present]
+
+
+def assert_same_lookups(table, orc, records, sample_names=None):
+    names = sorted({oracle.normalise(r).name for r in records})
+    if sample_names is not None and len(names) > sample_names:
+        names = random.Random(len(names)).sample(names, sample_names)
+    for name in names + absent_names(records):
+        for query in (name, oracle.to_str(name)):
+            assert table.lookup_all(query) == orc.lookup_all(name), name
+            assert table.lookup_name_index(query) == orc.lookup_name_index(name), name
+            assert table.lookup_name(query) == orc.lookup_name(name), name
+
+
+def assert_same_addr_lookups(table, orc, probes):
+    for q in probes:
+        info = table.lookup_addr(q)
+        want = orc.lookup_addr(q)
+        if want is None:
+            assert info is None, hex(q)
+        else:
+            assert info is not None, hex(q)
+            assert tuple(info) == want, hex(q)
+            assert (info.name, info.address, info.offset, info.size, info.module, info.index) == want
+
+
+# ---- C vs reference -------------------------------------------------------------------
+
+
+@settings(max_examples=60)
+@given(symbol_lists())
+@example(SeededRecords(seed=1, size=5000))
+@example([(0x1000, "T", "foo", None)])
+def test_c_equals_reference(c_impl, ref_impl, records):
+    c = c_impl.from_records(records)
+    ref = ref_impl.from_records(records)
+    assert len(c) == len(ref) == len(records)
+    assert c.kernel_arrays() == ref.kernel_arrays()
+    assert list(c) == list(ref)
+    assert set(c.modules) == set(ref.modules)
+
+    names = {oracle.normalise(r).name for r in records}
+    for name in sorted(names) + absent_names(records):
+        assert c.lookup_all(name) == ref.lookup_all(name), name
+        assert c.lookup_name_index(name) == ref.lookup_name_index(name), name
+        assert c.lookup_name(name) == ref.lookup_name(name), name
+
+    orc = oracle.Oracle(records)
+    for q in orc.probe_addresses():
+        assert c.lookup_addr(q) == ref.lookup_addr(q), hex(q)
+
+
+# ---- each implementation vs the brute-force oracle ------------------------------------------
+
+
+@settings(max_examples=50)
+@given(records=symbol_lists())
+def test_matches_oracle(impl, records):
+    table = impl.from_records(records)
+    orc = oracle.Oracle(records)
+    assert len(table) == len(orc)
+    assert [tuple(s) for s in table] == orc.symbols()
+    assert_same_lookups(table, orc, records, sample_names=400)
+    assert_same_addr_lookups(table, orc, orc.probe_addresses())
+
+
+@settings(max_examples=40)
+@given(records=symbol_lists(max_size=300), data=st.data())
+def test_getitem_matches_iteration(impl, records, data):
+    table = impl.from_records(records)
+    symbols = list(table)
+    n = len(symbols)
+    for i in data.draw(st.lists(st.integers(-n, n - 1), max_size=20)):
+        assert table[i] == symbols[i]
+        assert table[i].address == symbols[i][0]
+    assert table[0] == symbols[0] and table[-1] == symbols[-1]
+    for bad in (n, -n - 1, n + 1000):
+        with pytest.raises(IndexError):
+            table[bad]
+
+
+# ---- the sort order, pinned on hand-made examples ------------------------------------------
+
+
+SORT_CASES = [
+    # weak after non-weak at one address, whatever the input order
+    ([(0x10, "W", "weak1", None), (0x10, "T", "strong", None), (0x10, "w", "weak2", None)],
+     ["strong", "weak1", "weak2"]),
+    # linker-provided after real names; short "__x_end" (7 bytes) is not provided
+    ([(0x20, "T", "__start_sec", None), (0x20, "T", "__foo_end", None), (0x20, "T", "__x_end", None),
+      (0x20, "T", "real", None), (0x20, "T", "__stop_sec", None), (0x20, "T", "__end_xy", None),
+      (0x20, "T", "__bss_start", None)],
+     ["real", "__x_end", "__start_sec", "__foo_end", "__stop_sec", "__end_xy", "__bss_start"]),
+    # fewer leading underscores first, then input order
+    ([(0x30, "t", "___c", None), (0x30, "t", "_b", None), (0x30, "t", "a2", None),
+      (0x30, "t", "__d", None), (0x30, "t", "a1", None)],
+     ["a2", "a1", "_b", "__d", "___c"]),
+    # weakness beats underscores, provided beats underscores
+    ([(0x40, "W", "a", None), (0x40, "T", "____z", None), (0x40, "T", "__start_q", None)],
+     ["____z", "__start_q", "a"]),
+    # address first of all
+    ([(0x51, "T", "a", None), (0x50, "W", "__start_zzz", None)], ["__start_zzz", "a"]),
+    # "_start"/"_end" themselves are too short to be provided: underscores decide
+    ([(0x60, "T", "__bss_start", None), (0x60, "T", "_end", None), (0x60, "T", "_start", None)],
+     ["_end", "_start", "__bss_start"]),
+]
+
+
+@pytest.mark.parametrize("records,expected", SORT_CASES)
+def test_sort_order(impl, records, expected):
+    table = impl.from_records(records)
+    assert [s.name for s in table] == expected
+    assert [s.name for s in table] == [oracle.to_str(r.name) for r in oracle.kernel_sort(records)]
+
+
+def test_lookup_semantics_pinned(impl):
+    records = [
+        (0x3000, "t", "dup", "modb"),
+        (0x1000, "t", "dup", None),
+        (0x2000, "T", "other", None),
+        (0x2000, "W", "dup", None),     # alias of "other", weak: after it
+        (0x1000, "T", "first", None),   # alias of "dup" at 0x1000, input later
+        (0x4000, "T", "last", None),
+    ]
+    t = impl.from_records(records)
+    assert [tuple(s) for s in t] == [
+        (0x1000, "t", "dup", None), (0x1000, "T", "first", None), (0x2000, "T", "other", None),
+        (0x2000, "W", "dup", None), (0x3000, "t", "dup", "modb"), (0x4000, "T", "last", None),
+    ]
+    assert t.lookup_name("dup") == 0x1000
+    assert t.lookup_name(b"dup") == 0x1000
+    assert t.lookup_name_index("dup") == 0
+    assert t.lookup_all("dup") == [0, 3, 4]
+    assert t.lookup_all("du") == [] and t.lookup_name("du") is None and t.lookup_name_index("du") is None
+    assert t.lookup_name("first") == 0x1000 and t.lookup_name_index("first") == 1
+    assert t.lookup_addr(0xFFF) is None
+    assert tuple(t.lookup_addr(0x1000)) == ("dup", 0x1000, 0, 0x1000, None, 0)
+    assert tuple(t.lookup_addr(0x1FFF)) == ("dup", 0x1000, 0xFFF, 0x1000, None, 0)
+    assert tuple(t.lookup_addr(0x2004)) == ("other", 0x2000, 4, 0x1000, None, 2)
+    assert tuple(t.lookup_addr(0x3010)) == ("dup", 0x3000, 0x10, 0x1000, "modb", 4)
+    assert t.lookup_addr(0x3010).format() == "dup+0x10/0x1000 [modb]"
+    assert tuple(t.lookup_addr(0x4000)) == ("last", 0x4000, 0, 0, None, 5)
+    assert t.lookup_addr(0x4001) is None
+    assert t.lookup_addr(U64_MAX) is None
+    assert t.lookup_addr(0) is None
+
+
+def test_extreme_addresses(impl):
+    t = impl.from_records([(0, "T", "zero", None), (U64_MAX, "T", "top", None), (1 << 63, "t", "mid", None)])
+    assert [s.address for s in t] == [0, 1 << 63, U64_MAX]
+    assert tuple(t.lookup_addr(0)) == ("zero", 0, 0, 1 << 63, None, 0)
+    assert tuple(t.lookup_addr((1 << 63) - 1)) == ("zero", 0, (1 << 63) - 1, 1 << 63, None, 0)
+    assert tuple(t.lookup_addr(U64_MAX - 1)) == ("mid", 1 << 63, (1 << 63) - 2, (1 << 63) - 1, None, 1)
+    assert tuple(t.lookup_addr(U64_MAX)) == ("top", U64_MAX, 0, 0, None, 2)
+    assert t.lookup_name("top") == U64_MAX
+    assert t.lookup_addr(-1) is None
+    assert t.lookup_addr(1 << 64) is None
+
+
+def test_non_utf8_names_round_trip(impl):
+    raw = [b"\xff\xfeabc", b"caf\xc3\xa9", b"\x80", b"ok"]
+    t = impl.from_records([(0x100 + 16 * k, "t", name, None) for k, name in enumerate(raw)])
+    assert [s.name.encode("utf-8", "surrogateescape") for s in t] == raw
+    assert t[2].name == "\udc80"
+    assert t[1].name == "café"
+    for k, name in enumerate(raw):
+        assert t.lookup_name(name) == 0x100 + 16 * k
+        assert t.lookup_name(name.decode("utf-8", "surrogateescape")) == 0x100 + 16 * k
+    assert t.lookup_addr(0x120).name == "\udc80"
+
+
+def test_str_and_bytes_records_build_the_same(impl):
+    records = SeededRecords(seed=7, size=300)
+    as_bytes = [(a, t, oracle.to_bytes(n), oracle.to_bytes(m)) for a, t, n, m in records]
+    as_str = [(a, t, oracle.to_str(n), oracle.to_str(m)) for a, t, n, m in records]
+    one, two = impl.from_records(as_bytes), impl.from_records(as_str)
+    assert one.kernel_arrays() == two.kernel_arrays()
+    assert list(one) == list(two)
+
+
+def test_from_records_takes_any_iterable(impl):
+    def gen():
+        yield (0x20, "T", "b", None)
+        yield (0x10, "T", "a", None)
+    t = impl.from_records(gen())
+    assert [s.name for s in t] == ["a", "b"]
+    t2 = impl.from_records(iter([(0x10, "T", "a", None), (0x20, "T", "b", None)]))
+    assert t.kernel_arrays() == t2.kernel_arrays()
+
+
+def test_empty_records_agree(c_impl, ref_impl):
+    """Not specified: whatever an empty record list does, both do the same."""
+    outcomes = []
+    for impl in (c_impl, ref_impl):
+        try:
+            t = impl.from_records([])
+        except Exception as exc:  # noqa: BLE001 - compared below
+            outcomes.append(type(exc).__name__)
+        else:
+            outcomes.append((len(t), list(t), t.lookup_name("x"), t.lookup_addr(0), t.kernel_arrays()))
+    assert outcomes[0] == outcomes[1]
