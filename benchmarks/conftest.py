@@ -3,9 +3,12 @@ table of 1,000,000 kernel-like names, each built once per session."""
 
 import os
 import random
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ helpers, under --import-mode=importlib
 
 import pysyms
 import pysyms.reference

@@ -256,8 +256,9 @@ static int mod_intern(struct ksym_builder *b, const char *s, size_t len, uint32_
         }
     }
     int64_t rec = (int64_t)b->nrecs;
-    if (b->nmods >= 65535)
-        return ksym__error(b, KSYM_ETOOMANY, 0, rec, "more than 65535 distinct modules");
+    if (b->nmods >= KSYM_MAX_MODULES)
+        return ksym__error(b, KSYM_ETOOMANY, 0, rec, "more than %d distinct modules",
+                           KSYM_MAX_MODULES);
     if (grow((void **)&b->modv, &b->nmods_cap, b->nmods + 1, sizeof *b->modv) ||
         grow((void **)&b->mods, &b->mods_cap, b->mods_len + len, 1) ||
         ((b->nmods + 1) * 2 > b->mod_hash_slots &&
@@ -293,6 +294,13 @@ int ksym__add(struct ksym_builder *b, uint64_t address, unsigned char type,
         if (err)
             return err;
     }
+    return ksym__add_valid(b, address, type, name, name_len, module, module_len);
+}
+
+int ksym__add_valid(struct ksym_builder *b, uint64_t address, unsigned char type,
+                    const char *name, size_t name_len, const char *module, size_t module_len)
+{
+    int err;
     if (b->nrecs >= KSYM_MAX_SYMBOLS)
         return ksym__error(b, KSYM_ETOOMANY, 0, (int64_t)b->nrecs, "more than %d symbols",
                            KSYM_MAX_SYMBOLS);
@@ -481,13 +489,14 @@ static inline void pair_dec(struct comp *c, uint32_t p)
     c->cnt[p]--;
 }
 
-/* Occurrence at r of (a, b) -> code; the current string is x[0..w) +
- * x[r..L).  Updates the counts of the pairs around it, returns the new w. */
-static inline size_t replace_one(struct comp *c, uint8_t *x, size_t L, size_t w, size_t r,
-                                 unsigned a, unsigned b, unsigned code)
+/* Occurrence at r of (a, b) -> code.  The current string is out[0..w) +
+ * x[r..L) (out may be x itself).  Updates the counts of the pairs around it,
+ * returns the new w. */
+static inline size_t replace_one(struct comp *c, uint8_t *out, const uint8_t *x, size_t L,
+                                 size_t w, size_t r, unsigned a, unsigned b, unsigned code)
 {
     if (w > 0) {
-        uint32_t left = x[w - 1];
+        uint32_t left = out[w - 1];
         pair_dec(c, left | (a << 8));
         pair_inc(c, left | (code << 8));
     }
@@ -497,37 +506,64 @@ static inline size_t replace_one(struct comp *c, uint8_t *x, size_t L, size_t w,
         pair_dec(c, b | (right << 8));
         pair_inc(c, code | (right << 8));
     }
-    x[w] = (uint8_t)code;
+    out[w] = (uint8_t)code;
     return w + 1;
 }
 
-/* Replace the non-overlapping occurrences of (a, b) in symbol s with code,
- * left to right, keeping the pair counts exact.  Returns 1 if s changed. */
-static int replace_in(struct comp *c, uint32_t s, unsigned a, unsigned b, unsigned code)
+static inline void set_len(uint8_t *x, size_t w)
 {
-    uint8_t *x = c->buf + s;
-    const size_t L = sym_len(x);
-    if (L < 2)
-        return 0;
+    x[-2] = (uint8_t)w;
+    x[-1] = (uint8_t)(w >> 8);
+}
+
 #if defined(__SSE2__)
-    /* Masks of the positions where the pair starts, taken from the string
-     * before any change (buf has slack for the 16-byte loads). */
-    uint16_t mask[(KSYM_NAME_MAX + 1 + 15) / 16];
-    const size_t nblk = (L - 1 + 15) / 16;
-    const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
+/* Masks of the positions where (a, b) starts in the symbol x of length L
+ * (L >= 2): bit j of mask[k] is position 16k + j.  Returns their union.
+ * Loads may read up to 16 bytes past L (buf has slack). */
+static inline unsigned pair_masks(const uint8_t *x, size_t L, __m128i va, __m128i vb,
+                                  uint16_t *mask, size_t *nblk)
+{
+    if (L <= 17) { /* one block: the common case */
+        __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)x);
+        __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(x + 1));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x0, va)) &
+                     (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x1, vb)) &
+                     (0xFFFFu >> (17 - L));
+        mask[0] = (uint16_t)m;
+        *nblk = 1;
+        return m;
+    }
+    size_t nb = (L - 1 + 15) / 16;
     unsigned any = 0;
-    for (size_t k = 0; k < nblk; k++) {
+    for (size_t k = 0; k < nb; k++) {
         __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)(x + 16 * k));
         __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(x + 16 * k + 1));
         unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x0, va)) &
                      (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x1, vb));
-        if (k == nblk - 1) /* positions >= L - 1 start no pair of s */
-            m &= (1u << (L - 1 - 16 * k)) - 1;
         mask[k] = (uint16_t)m;
         any |= m;
     }
-    if (!any)
-        return 0;
+    /* Positions >= L - 1 start no pair of this symbol. */
+    size_t valid = L - 1 - 16 * (nb - 1); /* 1..16 */
+    unsigned last = mask[nb - 1] & (0xFFFFu >> (16 - valid));
+    if (last != mask[nb - 1]) {
+        mask[nb - 1] = (uint16_t)last;
+        any = 0;
+        for (size_t k = 0; k < nb; k++)
+            any |= mask[k];
+    }
+    *nblk = nb;
+    return any;
+}
+
+/* Replace the occurrences of (a, b) given by mask in symbol x with code,
+ * non-overlapping, left to right, keeping the pair counts exact. */
+static void rewrite(struct comp *c, uint8_t *x, size_t L, const uint16_t *mask, size_t nblk,
+                    unsigned a, unsigned b, unsigned code)
+{
+    /* Rewrite into out with 16-byte moves (reads past L stay inside buf's
+     * slack or the next symbol; writes stay inside out), then copy back. */
+    uint8_t out[KSYM_NAME_MAX + 1 + 32];
     size_t r = 0, w = 0;
     for (size_t k = 0; k < nblk; k++) {
         unsigned m = mask[k];
@@ -536,17 +572,27 @@ static int replace_in(struct comp *c, uint32_t s, unsigned a, unsigned b, unsign
             m &= m - 1;
             if (pos < r)
                 continue; /* overlaps the previous occurrence (a == b) */
-            if (w != r)
-                memmove(x + w, x + r, pos - r);
+            for (size_t i = 0; i < pos - r; i += 16)
+                _mm_storeu_si128((__m128i *)(void *)(out + w + i),
+                                 _mm_loadu_si128((const __m128i *)(const void *)(x + r + i)));
             w += pos - r;
-            w = replace_one(c, x, L, w, pos, a, b, code);
+            w = replace_one(c, out, x, L, w, pos, a, b, code);
             r = pos + 2;
         }
     }
-    if (w != r)
-        memmove(x + w, x + r, L - r);
+    for (size_t i = 0; i < L - r; i += 16)
+        _mm_storeu_si128((__m128i *)(void *)(out + w + i),
+                         _mm_loadu_si128((const __m128i *)(const void *)(x + r + i)));
     w += L - r;
+    memcpy(x, out, w);
+    set_len(x, w);
+}
 #else
+/* Replace the non-overlapping occurrences of (a, b) in symbol x with code,
+ * left to right, keeping the pair counts exact.  Returns 1 if x changed. */
+static int replace_in(struct comp *c, uint8_t *x, unsigned a, unsigned b, unsigned code)
+{
+    const size_t L = sym_len(x);
     /* Compare two bytes at a time: only real occurrences branch. */
     const uint8_t ab[2] = {(uint8_t)a, (uint8_t)b};
     uint16_t pat, v;
@@ -561,13 +607,14 @@ static int replace_in(struct comp *c, uint32_t s, unsigned a, unsigned b, unsign
     }
     size_t w = r;
     for (;;) {
-        w = replace_one(c, x, L, w, r, a, b, code);
+        w = replace_one(c, x, x, L, w, r, a, b, code);
         r += 2;
         for (;;) {
             if (r + 1 >= L) {
                 if (r < L)
                     x[w++] = x[r];
-                goto done;
+                set_len(x, w);
+                return 1;
             }
             memcpy(&v, x + r, 2);
             if (v == pat)
@@ -575,12 +622,8 @@ static int replace_in(struct comp *c, uint32_t s, unsigned a, unsigned b, unsign
             x[w++] = x[r++];
         }
     }
-done:
-#endif
-    x[-2] = (uint8_t)w;
-    x[-1] = (uint8_t)(w >> 8);
-    return 1;
 }
+#endif
 
 /* The pair with the highest count, lowest index on ties; NPAIRS if no pair
  * occurs any more. */
@@ -612,65 +655,48 @@ static uint32_t best_pair(struct comp *c)
             return (uint32_t)(bk * 256 + j);
 }
 
-/* Initial pair counts, literals, and the symbols containing each pair. */
+/* Initial pair counts, literals, and the symbols containing each pair: a
+ * symbol is listed once per occurrence, so a list may repeat a symbol, but
+ * only in adjacent entries (visit() skips those). */
 static int comp_init(struct comp *c)
 {
     uint8_t seen[256] = {0};
-    uint32_t *first = calloc(NPAIRS + 1, sizeof *first);
-    uint32_t *stamp = calloc(NPAIRS, sizeof *stamp);
-    if (!first || !stamp) {
-        free(first);
-        free(stamp);
-        return -1;
-    }
-    c->csr_start = first;
-    /* Pass 1: counts, and how many symbols contain each pair. */
     for (uint32_t i = 0; i < c->n; i++) {
-        uint32_t s = c->start[i];
-        const uint8_t *x = c->buf + s;
+        const uint8_t *x = c->buf + c->start[i];
         size_t L = sym_len(x);
         seen[x[0]] = 1;
         for (size_t j = 0; j + 1 < L; j++) {
-            uint32_t p = x[j] | ((uint32_t)x[j + 1] << 8);
             seen[x[j + 1]] = 1;
-            c->cnt[p]++;
-            if (stamp[p] != s) {
-                stamp[p] = s;
-                first[p]++;
-            }
+            c->cnt[x[j] | ((uint32_t)x[j + 1] << 8)]++;
         }
     }
-    size_t total = 0;
-    for (uint32_t p = 0; p < NPAIRS; p++) {
-        uint32_t v = first[p];
-        first[p] = (uint32_t)total;
-        total += v;
-    }
-    first[NPAIRS] = (uint32_t)total;
-    memset(stamp, 0, NPAIRS * sizeof *stamp);
-    c->csr = malloc((total ? total : 1) * sizeof *c->csr);
+    uint32_t *first = malloc((NPAIRS + 1) * sizeof *first);
     uint32_t *fill = malloc(NPAIRS * sizeof *fill);
-    if (!c->csr || !fill) {
+    if (!first || !fill) {
+        free(first);
         free(fill);
-        free(stamp);
         return -1;
     }
-    memcpy(fill, first, NPAIRS * sizeof *fill);
-    /* Pass 2: fill. */
+    c->csr_start = first;
+    size_t total = 0;
+    for (uint32_t p = 0; p < NPAIRS; p++) {
+        first[p] = fill[p] = (uint32_t)total;
+        total += c->cnt[p];
+    }
+    first[NPAIRS] = (uint32_t)total;
+    c->csr = malloc((total ? total : 1) * sizeof *c->csr);
+    if (!c->csr) {
+        free(fill);
+        return -1;
+    }
     for (uint32_t i = 0; i < c->n; i++) {
         uint32_t s = c->start[i];
         const uint8_t *x = c->buf + s;
         size_t L = sym_len(x);
-        for (size_t j = 0; j + 1 < L; j++) {
-            uint32_t p = x[j] | ((uint32_t)x[j + 1] << 8);
-            if (stamp[p] != s) {
-                stamp[p] = s;
-                c->csr[fill[p]++] = s;
-            }
-        }
+        for (size_t j = 0; j + 1 < L; j++)
+            c->csr[fill[x[j] | ((uint32_t)x[j + 1] << 8)]++] = s;
     }
     free(fill);
-    free(stamp);
     for (int k = 0; k < 256; k++) {
         uint32_t m = 0;
         for (int j = 0; j < 256; j++)
@@ -688,12 +714,27 @@ static void visit(struct comp *c, const uint32_t *list, size_t m, unsigned a, un
 {
     uint32_t *out = c->hits + c->nhits;
     size_t k = 0;
+#if defined(__SSE2__)
+    const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
+    uint16_t mask[(KSYM_NAME_MAX + 1 + 15) / 16];
+#endif
     for (size_t i = 0; i < m; i++) {
         if (i + 16 < m)
             PREFETCH(c->buf + list[i + 16]);
         uint32_t s = list[i];
-        if (replace_in(c, s, a, b, code))
-            out[k++] = s;
+        if (i && s == list[i - 1])
+            continue;
+        uint8_t *x = c->buf + s;
+#if defined(__SSE2__)
+        size_t L = sym_len(x), nblk;
+        if (L < 2 || !pair_masks(x, L, va, vb, mask, &nblk))
+            continue;
+        rewrite(c, x, L, mask, nblk, a, b, code);
+#else
+        if (!replace_in(c, x, a, b, code))
+            continue;
+#endif
+        out[k++] = s;
     }
     c->nhits += k;
 }
@@ -879,6 +920,8 @@ static int names_equal(const struct nsrc *src, uint32_t x, uint32_t y)
     return src->len[x] == src->len[y] && memcmp(src->ptr[x], src->ptr[y], src->len[x]) == 0;
 }
 
+/* On success the builder is emptied (and may be reused); on failure its
+ * records are kept and the message says what went wrong. */
 int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
 {
     if (!b || !out)
@@ -888,7 +931,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     const size_t n = b->nrecs;
 
     struct skey *keys = NULL, *ktmp = NULL;
-    uint32_t *perm = NULL, *modmap = NULL, *distinct = NULL;
+    uint32_t *perm = NULL, *distinct = NULL;
     uint64_t *hv = NULL;
     struct comp *c = NULL;
     const uint8_t **nptr = NULL;
@@ -915,35 +958,26 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     ktmp = NULL;
     PROF("sort");
 
-    /* 2. Modules, renumbered in order of first appearance in table order. */
-    modmap = calloc(b->nmods + 1, sizeof *modmap);
-    if (!modmap)
-        goto fail;
-    uint32_t nmods = 0;
+    /* 2. Modules keep the builder's numbering: order of first appearance
+     * among the records added. */
+    uint32_t nmods = (uint32_t)b->nmods;
     size_t modnames_len = 0;
-    int any_module = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t m = b->recs[perm[i]].module;
-        if (m) {
-            any_module = 1;
-            if (!modmap[m]) {
-                modmap[m] = ++nmods;
-                modnames_len += b->modv[m - 1].len + 1;
-            }
-        }
-    }
+    for (size_t m = 0; m < b->nmods; m++)
+        modnames_len += b->modv[m].len + 1;
+    int any_module = nmods > 0;
 
     /* 3. Compression over the symbol strings in table order. */
     c = calloc(1, sizeof *c);
     if (!c)
         goto fail;
+    /* Per symbol: a 2-byte length, the type, the name. */
     uint64_t total = 3 * (uint64_t)n + b->names_len;
     if (total > UINT32_MAX) {
         err = ksym__error(b, KSYM_E2BIG, 0, -1, "symbol names exceed 4 GiB in total");
         goto fail_msg;
     }
     c->n = (uint32_t)n;
-    c->buf = calloc((size_t)total + 2 * n + 32, 1); /* slack for 16-byte loads */
+    c->buf = calloc((size_t)total + 32, 1); /* slack for 16-byte loads */
     c->start = malloc((n ? n : 1) * sizeof *c->start);
     nptr = malloc((n ? n : 1) * sizeof *nptr);
     nlen = malloc((n ? n : 1) * sizeof *nlen);
@@ -1021,7 +1055,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
         items[i].pad = 0;
     }
     struct nsrc src = {nptr, nlen};
-    PROF("tokens");
+    PROF("compress");
     sort_names(items, itmp, n, 0, &src);
     PROF("name sort");
     free(itmp);
@@ -1092,10 +1126,6 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
             o += L;
         }
     }
-    if (names_len > UINT32_MAX) {
-        err = ksym__error(b, KSYM_E2BIG, 0, -1, "compressed names exceed 4 GiB");
-        goto fail_msg;
-    }
     /* token table and index */
     {
         size_t o = 0;
@@ -1123,26 +1153,16 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     }
     /* modules */
     if (any_module) {
-        for (size_t i = 0; i < n; i++) {
-            uint32_t m = b->recs[perm[i]].module;
-            ksym_wr16(blk + o_modids + i * 2, (uint16_t)(m ? modmap[m] : 0));
-        }
-        /* Write names in id order. */
-        uint32_t *byid = malloc((nmods ? nmods : 1) * sizeof *byid);
-        if (!byid)
-            goto fail;
-        for (uint32_t m = 1; m <= b->nmods; m++)
-            if (modmap[m])
-                byid[modmap[m] - 1] = m - 1;
+        for (size_t i = 0; i < n; i++)
+            ksym_wr16(blk + o_modids + i * 2, (uint16_t)b->recs[perm[i]].module);
         size_t o = 0;
         for (uint32_t id = 0; id < nmods; id++) {
-            const struct ksym_mod *m = &b->modv[byid[id]];
+            const struct ksym_mod *m = &b->modv[id];
             ksym_wr32(blk + o_modoffs + (size_t)id * 4, (uint32_t)o);
             memcpy(blk + o_modnames + o, b->mods + m->off, m->len);
             o += m->len;
             blk[o_modnames + o++] = 0;
         }
-        free(byid);
     }
     /* name positions and the name hash */
     for (size_t j = 0; j < n; j++) {
@@ -1212,7 +1232,6 @@ done:
     free(keys);
     free(ktmp);
     free(perm);
-    free(modmap);
     free(distinct);
     free(hv);
     if (c) {

@@ -68,4 +68,8 @@ int ksym__error(struct ksym_builder *b, int err, uint64_t line, int64_t record,
 int ksym__add(struct ksym_builder *b, uint64_t address, unsigned char type,
               const char *name, size_t name_len, const char *module, size_t module_len);
 
+/* The same without the validation: for callers that checked the record. */
+int ksym__add_valid(struct ksym_builder *b, uint64_t address, unsigned char type,
+                    const char *name, size_t name_len, const char *module, size_t module_len);
+
 #endif

@@ -26,6 +26,7 @@
 #define KSYM_TOKENS 256          /* token codes in token_table / token_index */
 #define KSYM_SEQ_BYTES 3         /* bytes per kallsyms_seqs_of_names entry, big-endian */
 #define KSYM_MAX_SYMBOLS 16777215 /* 2^24 - 1: what 3-byte seqs can address */
+#define KSYM_MAX_MODULES 65535   /* distinct module names a table can hold (u16 ids, 0 = core) */
 #define KSYM_LEN_1BYTE_MAX 127   /* compressed lengths above this take a 2-byte prefix */
 #define KSYM_FINE_STRIDE 16      /* the name index keeps the offset of every 16th record */
 
@@ -40,7 +41,7 @@
 #define KSYM_EEMPTY (-7)     /* a text source holds no symbols */
 #define KSYM_EZEROADDR (-8)  /* every address in a text source is zero (kptr_restrict) */
 #define KSYM_ERANGE (-9)     /* index out of range */
-#define KSYM_ETOOMANY (-10)  /* more than KSYM_MAX_SYMBOLS symbols */
+#define KSYM_ETOOMANY (-10)  /* more than KSYM_MAX_SYMBOLS symbols or KSYM_MAX_MODULES modules */
 #define KSYM_ENOSPC (-11)    /* caller's buffer too small */
 #define KSYM_E2BIG (-12)     /* token table would exceed its 16-bit offsets */
 
@@ -114,8 +115,10 @@ int64_t ksym_dump_range(const struct ksym_table *t, uint32_t start, uint32_t cou
 /* ---- Table: lookups ----------------------------------------------------- */
 
 /* Exact name lookup (kernel >= 6.11): index of the lowest-address symbol
- * named exactly name, or -1. */
-int64_t ksym_lookup_name(const struct ksym_table *t, const char *name, size_t len);
+ * named exactly name, or -1.  Its address goes to *address unless NULL (one
+ * call instead of two on the hot path from Python). */
+int64_t ksym_lookup_name(const struct ksym_table *t, const char *name, size_t len,
+                         uint64_t *address);
 
 /* All symbols named exactly name: positions [*first, *first + return) in
  * name order; ksym_seq() turns them into indexes, which come out in address
@@ -127,15 +130,20 @@ int64_t ksym_name_run(const struct ksym_table *t, const char *name, size_t len,
 uint32_t ksym_seq(const struct ksym_table *t, uint32_t pos);
 
 struct ksym_addr_info {
-    uint32_t index;   /* first alias at the symbol's address */
-    uint64_t address; /* the symbol's address */
-    uint64_t offset;  /* query - address */
-    uint64_t size;    /* next strictly higher address - address; 0 if unknown */
+    uint32_t index;    /* first alias at the symbol's address */
+    int32_t module;    /* its module id, -1 for the core kernel */
+    uint32_t name_len; /* bytes written to the name buffer, when one is given */
+    uint64_t address;  /* the symbol's address */
+    uint64_t offset;   /* query - address */
+    uint64_t size;     /* next strictly higher address - address; 0 if unknown */
 };
 
 /* Address lookup (DESIGN.md "Address lookup").  Returns 1 and fills *info
- * when a symbol covers addr, else 0. */
-int ksym_lookup_addr(const struct ksym_table *t, uint64_t addr, struct ksym_addr_info *info);
+ * when a symbol covers addr, else 0.  When name is not NULL the symbol's
+ * name is expanded into it (NUL-terminated; namelen must exceed
+ * KSYM_NAME_MAX, else KSYM_ENOSPC). */
+int ksym_lookup_addr(const struct ksym_table *t, uint64_t addr, struct ksym_addr_info *info,
+                     char *name, size_t namelen);
 
 /* ---- Table: the kernel's arrays, byte for byte -------------------------- */
 

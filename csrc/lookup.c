@@ -24,6 +24,8 @@ void ksym__decode_tokens(struct ksym_table *t)
         }
         t->tok_off[c] = (uint16_t)off;
         t->tok_len[c] = (uint16_t)len;
+        memset(t->tok8[c], 0, 8);
+        memcpy(t->tok8[c], t->token_table + off, len < 8 ? len : 8);
     }
 }
 
@@ -82,37 +84,49 @@ const char *ksym_module_name(const struct ksym_table *t, uint32_t id)
     return (const char *)t->module_names + ksym_rd32(t->module_offs + (size_t)id * 4);
 }
 
-/* Expand the record at rec: the type into *type, the name into buf (at
- * most cap bytes written).  Returns the name length (which may exceed cap:
- * then buf holds a truncated name).  *next receives the record size. */
+/* Expand the codes p[0..len) into out (type first), writing 8 bytes per
+ * token (out needs 8 bytes of slack), stopping once more than limit bytes
+ * are out.  Returns the expanded length (> limit when stopped early). */
+static inline size_t expand_codes(const struct ksym_table *t, const uint8_t *p, unsigned len,
+                                  uint8_t *out, size_t limit)
+{
+    size_t o = 0;
+    for (unsigned k = 0; k < len; k++) {
+        unsigned c = p[k];
+        size_t l = t->tok_len[c];
+        if (l <= 8)
+            memcpy(out + o, t->tok8[c], 8);
+        else
+            memcpy(out + o, t->token_table + t->tok_off[c], l);
+        o += l;
+        if (o > limit)
+            return o;
+    }
+    return o;
+}
+
+/* Expand the record at rec: the type into *type (0 if the record is
+ * empty), the name into buf (at most cap bytes written).  Returns the name
+ * length, which may exceed cap: then buf holds a truncated name.
+ * *recsize receives the size of the record. */
 static size_t expand(const struct ksym_table *t, const uint8_t *rec, char *buf, size_t cap,
                      char *type, size_t *recsize)
 {
     unsigned len, pre = ksym_rec_len(rec, &len);
     const uint8_t *p = rec + pre;
     *recsize = pre + len;
-    size_t o = 0;
-    int first = 1;
-    for (unsigned k = 0; k < len; k++) {
-        unsigned c = p[k];
-        const uint8_t *s = t->token_table + t->tok_off[c];
-        size_t l = t->tok_len[c];
-        if (first && l) {
-            if (type)
-                *type = (char)s[0];
-            s++;
-            l--;
-            first = 0;
-        }
-        if (o < cap) {
-            size_t m = cap - o < l ? cap - o : l;
-            memcpy(buf + o, s, m);
-        }
-        o += l;
-    }
-    if (first && type)
-        *type = 0;
-    return o;
+    uint8_t tmp[2 * (KSYM_NAME_MAX + 1) + 8];
+    /* A valid record expands to at most KSYM_NAME_MAX + 1 bytes; stop past
+     * that in any case. */
+    size_t o = expand_codes(t, p, len, tmp, KSYM_NAME_MAX + 1);
+    if (o > KSYM_NAME_MAX + 1)
+        o = KSYM_NAME_MAX + 1;
+    if (type)
+        *type = o ? (char)tmp[0] : 0;
+    size_t l = o ? o - 1 : 0;
+    if (cap)
+        memcpy(buf, tmp + 1, l < cap ? l : cap);
+    return l;
 }
 
 int ksym_name(const struct ksym_table *t, uint32_t i, char *buf, size_t buflen)
@@ -165,6 +179,8 @@ int64_t ksym_dump_range(const struct ksym_table *t, uint32_t start, uint32_t cou
         return KSYM_ERANGE;
     if (count == 0)
         return 0;
+    if (!buf)
+        return KSYM_ENOSPC;
     size_t off = ksym_rec_offset(t, start);
     size_t used = 0;
     uint32_t k;
@@ -184,7 +200,7 @@ int64_t ksym_dump_range(const struct ksym_table *t, uint32_t start, uint32_t cou
         if (types)
             types[k] = ty;
         if (modules)
-            modules[k] = t->module_ids ? ksym_module(t, i) : -1;
+            modules[k] = ksym_module(t, i);
     }
     if (written)
         *written = used;
@@ -195,37 +211,14 @@ int64_t ksym_dump_range(const struct ksym_table *t, uint32_t start, uint32_t cou
 
 /* ---- name lookups ---------------------------------------------------------- */
 
-/* Does the record at rec spell exactly q?  Compares token by token, stops at
- * the first difference; skips the type (first byte of the first token). */
+/* Does the record at rec spell exactly q (after its type)? */
 static inline int rec_equals(const struct ksym_table *t, const uint8_t *rec,
                              const uint8_t *q, size_t qlen)
 {
     unsigned len, pre = ksym_rec_len(rec, &len);
-    const uint8_t *p = rec + pre;
-    const uint8_t *tt = t->token_table;
-    const uint8_t *qe = q + qlen;
-    if (!len)
-        return 0;
-    unsigned c = p[0];
-    size_t l = t->tok_len[c];
-    if (!l)
-        return 0;
-    const uint8_t *s = tt + t->tok_off[c] + 1;
-    l--;
-    for (unsigned k = 0;;) {
-        if (l > (size_t)(qe - q))
-            return 0;
-        for (size_t j = 0; j < l; j++)
-            if (s[j] != q[j])
-                return 0;
-        q += l;
-        if (++k == len)
-            break;
-        c = p[k];
-        s = tt + t->tok_off[c];
-        l = t->tok_len[c];
-    }
-    return q == qe;
+    uint8_t buf[2 * (KSYM_NAME_MAX + 1) + 8]; /* limit + one token + slack */
+    size_t o = expand_codes(t, rec + pre, len, buf, qlen + 1);
+    return o == qlen + 1 && memcmp(buf + 1, q, qlen) == 0;
 }
 
 static inline int pos_equals(const struct ksym_table *t, uint32_t pos, const uint8_t *q,
@@ -258,12 +251,18 @@ static uint32_t find_first(const struct ksym_table *t, const uint8_t *q, size_t 
     }
 }
 
-int64_t ksym_lookup_name(const struct ksym_table *t, const char *name, size_t len)
+int64_t ksym_lookup_name(const struct ksym_table *t, const char *name, size_t len,
+                         uint64_t *address)
 {
     if (!t || !name)
         return -1;
     uint32_t v = find_first(t, (const uint8_t *)name, len);
-    return v ? (int64_t)(v & 0xFFFFFF) - 1 : -1;
+    if (!v)
+        return -1;
+    uint32_t idx = (v & 0xFFFFFF) - 1;
+    if (address)
+        *address = ksym_addr_at(t, idx);
+    return idx;
 }
 
 int64_t ksym_name_run(const struct ksym_table *t, const char *name, size_t len,
@@ -293,14 +292,23 @@ uint32_t ksym_seq(const struct ksym_table *t, uint32_t pos)
 
 /* ---- address lookup --------------------------------------------------------- */
 
-/* First index whose address is > q (n if none); requires n > 0. */
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)0)
+#endif
+
+/* First index whose address is > q (n if none); requires n > 0.  Branchless,
+ * prefetching both candidates of the next step. */
 static inline uint32_t upper_bound32(const uint8_t *a, uint32_t n, uint32_t q)
 {
     uint32_t base = 0;
     while (n > 1) {
-        uint32_t half = n / 2;
+        uint32_t half = n / 2, rest = n - half;
+        PREFETCH(a + (size_t)(base + rest / 2) * 4);
+        PREFETCH(a + (size_t)(base + half + rest / 2) * 4);
         base = ksym_rd32(a + (size_t)(base + half) * 4) <= q ? base + half : base;
-        n -= half;
+        n = rest;
     }
     return base + (ksym_rd32(a + (size_t)base * 4) <= q);
 }
@@ -309,15 +317,20 @@ static inline uint32_t upper_bound64(const uint8_t *a, uint32_t n, uint64_t q)
 {
     uint32_t base = 0;
     while (n > 1) {
-        uint32_t half = n / 2;
+        uint32_t half = n / 2, rest = n - half;
+        PREFETCH(a + (size_t)(base + rest / 2) * 8);
+        PREFETCH(a + (size_t)(base + half + rest / 2) * 8);
         base = ksym_rd64(a + (size_t)(base + half) * 8) <= q ? base + half : base;
-        n -= half;
+        n = rest;
     }
     return base + (ksym_rd64(a + (size_t)base * 8) <= q);
 }
 
-int ksym_lookup_addr(const struct ksym_table *t, uint64_t addr, struct ksym_addr_info *info)
+int ksym_lookup_addr(const struct ksym_table *t, uint64_t addr, struct ksym_addr_info *info,
+                     char *name, size_t namelen)
 {
+    if (name && namelen <= KSYM_NAME_MAX)
+        return KSYM_ENOSPC;
     if (!t || !t->count)
         return 0;
     uint32_t n = t->count;
@@ -362,9 +375,21 @@ int ksym_lookup_addr(const struct ksym_table *t, uint64_t addr, struct ksym_addr
     }
     if (info) {
         info->index = idx;
+        info->module = ksym_module(t, idx);
         info->address = a;
         info->offset = addr - a;
         info->size = size;
+        info->name_len = 0;
+        if (name) {
+            int len = ksym_name(t, idx, name, namelen);
+            if (len < 0)
+                return len;
+            info->name_len = (uint32_t)len;
+        }
+    } else if (name) {
+        int len = ksym_name(t, idx, name, namelen);
+        if (len < 0)
+            return len;
     }
     return 1;
 }

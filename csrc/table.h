@@ -15,7 +15,8 @@
  *                 no symbol has a module.
  *   module_offs   module_count x u32 offsets into module_names, which holds
  *                 every module name once, NUL-terminated, numbered in order
- *                 of first appearance in TABLE (address) order.
+ *                 of first appearance among the records as they were added
+ *                 (input order, as pysyms/reference.py numbers them).
  *   fine          ceil(count / KSYM_FINE_STRIDE) x u32: offset in names of
  *                 the record of symbol k * KSYM_FINE_STRIDE.
  *   name_pos      count x 3 bytes big-endian: the name-order position of
@@ -67,9 +68,11 @@ struct ksym_table {
     void *block;                /* the one malloc block behind the arrays */
     size_t block_size;
 
-    /* Decoded token table (derived from token_table/token_index). */
+    /* Decoded token table (derived from token_table/token_index): offset,
+     * length and the first 8 bytes (zero-padded) of every token. */
     uint16_t tok_off[KSYM_TOKENS];
     uint16_t tok_len[KSYM_TOKENS];
+    uint8_t tok8[KSYM_TOKENS][8];
 };
 
 /* ---- byte readers ------------------------------------------------------- */

@@ -266,10 +266,20 @@ static struct ksym_table *check_model(struct model *m, int naive, const char *la
     qsort(s, n, sizeof *s, cmp_kernel);
     CHECK_EQ(ksym_count(t), n);
 
-    /* Round trip of every symbol; modules in first-appearance table order. */
-    char buf[600];
+    /* Modules are numbered in order of first appearance in the input. */
     char **mods = calloc(n + 1, sizeof *mods);
     size_t nm = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!m->r[i].module)
+            continue;
+        size_t k = 0;
+        while (k < nm && strcmp(mods[k], m->r[i].module))
+            k++;
+        if (k == nm)
+            mods[nm++] = m->r[i].module;
+    }
+    /* Round trip of every symbol. */
+    char buf[600];
     for (size_t i = 0; i < n; i++) {
         uint64_t a;
         char ty;
@@ -289,12 +299,9 @@ static struct ksym_table *check_model(struct model *m, int naive, const char *la
         if (!s[i].module) {
             CHECK_EQ(mo, -1);
         } else {
-            size_t k;
-            for (k = 0; k < nm; k++)
-                if (!strcmp(mods[k], s[i].module))
-                    break;
-            if (k == nm)
-                mods[nm++] = s[i].module;
+            size_t k = 0;
+            while (k < nm && strcmp(mods[k], s[i].module))
+                k++;
             CHECK_EQ(mo, k);
             const char *mn = ksym_module_name(t, (uint32_t)mo);
             CHECK(mn && !strcmp(mn, s[i].module));
@@ -371,7 +378,7 @@ static struct ksym_table *check_model(struct model *m, int naive, const char *la
                !memcmp(s[pos[k]].name, s[pos[j]].name, s[pos[j]].len))
             k++;
         const struct mrec *r = &s[pos[j]];
-        int64_t idx = ksym_lookup_name(t, r->name, r->len);
+        int64_t idx = ksym_lookup_name(t, r->name, r->len, NULL);
         if (idx != pos[j]) {
             fprintf(stderr, "%s: lookup '%s' = %lld, want %u\n", label, r->name, (long long)idx,
                     pos[j]);
@@ -383,8 +390,8 @@ static struct ksym_table *check_model(struct model *m, int naive, const char *la
         CHECK_EQ(first, j);
         j = k;
     }
-    CHECK_EQ(ksym_lookup_name(t, "", 0), -1);
-    CHECK_EQ(ksym_lookup_name(t, "no such symbol at all", 21), -1);
+    CHECK_EQ(ksym_lookup_name(t, "", 0, NULL), -1);
+    CHECK_EQ(ksym_lookup_name(t, "no such symbol at all", 21, NULL), -1);
     free(pos);
 
     /* Address lookups against a linear scan. */
@@ -403,7 +410,7 @@ static struct ksym_table *check_model(struct model *m, int naive, const char *la
             }
         }
         struct ksym_addr_info info;
-        int got = ksym_lookup_addr(t, q, &info);
+        int got = ksym_lookup_addr(t, q, &info, NULL, 0);
         /* brute force */
         int want = 0;
         size_t wi = 0;
@@ -525,8 +532,8 @@ static void test_empty(void)
     const uint8_t *ti = ksym_token_index_bytes(t, &l);
     CHECK_EQ(ti[2 * 255], 255);
     struct ksym_addr_info info;
-    CHECK_EQ(ksym_lookup_addr(t, 0, &info), 0);
-    CHECK_EQ(ksym_lookup_name(t, "a", 1), -1);
+    CHECK_EQ(ksym_lookup_addr(t, 0, &info, NULL, 0), 0);
+    CHECK_EQ(ksym_lookup_name(t, "a", 1, NULL), -1);
     CHECK_EQ(ksym_name_run(t, "a", 1, NULL), 0);
     CHECK_EQ(ksym_module(t, 0), -1);
     ksym_table_free(t);
@@ -534,13 +541,13 @@ static void test_empty(void)
     CHECK_EQ(ksym_builder_add(b, 5, 'T', "x", 1, "mod", 3), 0);
     CHECK_EQ(ksym_builder_finish(b, &t), 0);
     CHECK_EQ(ksym_count(t), 1);
-    CHECK_EQ(ksym_lookup_name(t, "x", 1), 0);
+    CHECK_EQ(ksym_lookup_name(t, "x", 1, NULL), 0);
     CHECK_EQ(ksym_module(t, 0), 0);
     CHECK(!strcmp(ksym_module_name(t, 0), "mod"));
-    CHECK_EQ(ksym_lookup_addr(t, 5, &info), 1);
+    CHECK_EQ(ksym_lookup_addr(t, 5, &info, NULL, 0), 1);
     CHECK_EQ(info.size, 0);
-    CHECK_EQ(ksym_lookup_addr(t, 6, &info), 0);
-    CHECK_EQ(ksym_lookup_addr(t, 4, &info), 0);
+    CHECK_EQ(ksym_lookup_addr(t, 6, &info, NULL, 0), 0);
+    CHECK_EQ(ksym_lookup_addr(t, 4, &info, NULL, 0), 0);
     ksym_table_free(t);
     ksym_builder_free(b);
 }
@@ -571,7 +578,7 @@ static void test_order(void)
     model_add(&m, 1ull << 40, 'T', "mid", 3, NULL, 0);
     t = check_model(&m, 1, "wide");
     struct ksym_addr_info info;
-    CHECK_EQ(ksym_lookup_addr(t, UINT64_MAX, &info), 1);
+    CHECK_EQ(ksym_lookup_addr(t, UINT64_MAX, &info, NULL, 0), 1);
     CHECK_EQ(info.index, 2);
     CHECK_EQ(info.size, 0);
     ksym_table_free(t);
@@ -675,7 +682,7 @@ static void test_text(void)
     CHECK_EQ(ksym_count(t), 4);
     CHECK_EQ(ksym_module_count(t), 1);
     CHECK(!strcmp(ksym_module_name(t, 0), "__builtin__ftrace"));
-    CHECK_EQ(ksym_lookup_name(t, "main", 4), 1);
+    CHECK_EQ(ksym_lookup_name(t, "main", 4, NULL), 1);
     ksym_table_free(t);
     ksym_builder_free(b);
 }
@@ -772,8 +779,7 @@ static void test_file(const char *path)
     printf("%s: %zu bytes, %u symbols, %u modules\n", path, len, n, ksym_module_count(t));
     printf("  parse  %.2f ms (best of 5)\n", best_parse);
     printf("  finish %.2f ms (best of 5)\n", best_finish);
-    printf("  memory %zu bytes = %.1f bytes/symbol (names %.1f)\n", ksym_memory_size(t),
-           (double)ksym_memory_size(t) / (n ? n : 1),
+    printf("  memory %zu bytes = %.1f bytes/symbol\n", ksym_memory_size(t),
            (double)ksym_memory_size(t) / (n ? n : 1));
     size_t nl;
     ksym_names_bytes(t, &nl);
@@ -805,7 +811,7 @@ static void test_file(const char *path)
     for (int rep = 0; rep < 5; rep++) {
         double t0 = now_ms();
         for (uint32_t k = 0; k < n; k++)
-            sink += ksym_lookup_name(t, qbuf + qoff[k], qoff[k + 1] - qoff[k] - 1);
+            sink += ksym_lookup_name(t, qbuf + qoff[k], qoff[k + 1] - qoff[k] - 1, NULL);
         double t1 = now_ms();
         if (t1 - t0 < best)
             best = t1 - t0;
@@ -816,7 +822,7 @@ static void test_file(const char *path)
     for (int rep = 0; rep < 5; rep++) {
         double t0 = now_ms();
         for (uint32_t k = 0; k < n; k++)
-            sink += ksym_lookup_name(t, qbuf + qoff[k], qoff[k + 1] - qoff[k] - 2);
+            sink += ksym_lookup_name(t, qbuf + qoff[k], qoff[k + 1] - qoff[k] - 2, NULL);
         double t1 = now_ms();
         if (t1 - t0 < best)
             best = t1 - t0;
@@ -844,7 +850,7 @@ static void test_file(const char *path)
     for (int rep = 0; rep < 3; rep++) {
         double t0 = now_ms();
         for (size_t k = 0; k < nq; k++)
-            sink += ksym_lookup_addr(t, qs[k], &info) + info.index;
+            sink += ksym_lookup_addr(t, qs[k], &info, NULL, 0) + info.index;
         double t1 = now_ms();
         if (t1 - t0 < best)
             best = t1 - t0;

@@ -96,9 +96,8 @@ def check_record(record, position):
     """Validate one ``(address, type, name, module)`` record as
     ``ksym_builder_add`` does.
 
-    Returns ``(address, type byte, name bytes, module bytes or None)``; an
-    empty module means the core kernel, like ``module_len == 0`` in C.
-    Raises :class:`InvalidSymbolError` naming ``position``.
+    Returns ``(address, type byte, name bytes, module bytes or None)``;
+    ``None`` is the core kernel.  Raises :class:`InvalidSymbolError` naming ``position``.
     """
     try:
         address, type_, name, module = record
@@ -122,12 +121,14 @@ def check_record(record, position):
     if _has_any(name, _BAD_NAME_BYTES):
         raise InvalidSymbolError("name contains whitespace or NUL", position)
     if module is not None:
+        # None is the core kernel; an empty name is an error, not a synonym
+        # (module_len == 0 means "no module" only at the C level).
         if not module:
-            module = None
-        elif len(module) > _format.MODULE_NAME_MAX:
+            raise InvalidSymbolError("empty module name", position)
+        if len(module) > _format.MODULE_NAME_MAX:
             raise InvalidSymbolError(f"module name longer than {_format.MODULE_NAME_MAX} bytes",
                                      position)
-        elif _has_any(module, _BAD_MODULE_BYTES):
+        if _has_any(module, _BAD_MODULE_BYTES):
             raise InvalidSymbolError("module name contains whitespace, NUL or brackets", position)
     return address, letter, name, module
 
@@ -437,6 +438,8 @@ class SymbolTable:
             types.append(letter)
             names.append(name)
             # Module ids in order of first appearance among the records added.
+            if module is not None and module not in module_ids and len(module_ids) >= _format.MAX_MODULES:
+                raise InvalidSymbolError(f"more than {_format.MAX_MODULES} distinct modules", position)
             modules.append(-1 if module is None else module_ids.setdefault(module, len(module_ids)))
         order = kernel_order(addresses, types, names)
         addresses = [addresses[i] for i in order]

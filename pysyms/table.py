@@ -5,6 +5,7 @@ owns the C table through ``ffi.gc`` and turns C results into Python values.
 """
 
 import os
+import threading
 
 from ._native import ffi, lib
 from .errors import Error, InvalidSymbolError, ParseError, ZeroAddressesError
@@ -29,6 +30,25 @@ def encode_name(name):
 
 def _decode(raw):
     return raw.decode("utf-8", "surrogateescape")
+
+
+_NAME_BUFLEN = lib.KSYM_NAME_MAX + 1
+_new_tuple = tuple.__new__
+
+
+class _Scratch(threading.local):
+    """Per-thread output buffers for the C calls: cffi releases the GIL during
+    a call, so two threads must never share one buffer."""
+
+    def __init__(self):
+        self.address = ffi.new("uint64_t[1]")
+        self.type = ffi.new("char[1]")
+        self.module = ffi.new("int32_t[1]")
+        self.info = ffi.new("struct ksym_addr_info *")
+        self.name = ffi.new("char[]", _NAME_BUFLEN)
+
+
+_scratch = _Scratch()
 
 
 def _builder_message(builder):
@@ -60,27 +80,28 @@ def _new_builder():
 
 
 def _check_record(record, position):
-    """Python-side checks that C cannot make on a record (types, ranges)."""
+    """Python-side checks that C cannot make on a record (types, ranges,
+    encodability); C checks the bytes.  Returns C-ready values."""
     try:
         address, type_, name, module = record
     except (TypeError, ValueError):
         raise InvalidSymbolError("expected (address, type, name, module)", position) from None
     if not isinstance(address, int) or not 0 <= address <= _U64_MAX:
         raise InvalidSymbolError(f"address {address!r} is not an unsigned 64-bit integer", position)
-    if isinstance(type_, str):
-        type_ = type_.encode("ascii", "replace") if len(type_) == 1 else None
-    elif isinstance(type_, (bytes, bytearray)):
-        type_ = bytes(type_) if len(type_) == 1 else None
-    else:
-        type_ = None
-    if type_ is None:
-        raise InvalidSymbolError(f"type {record[1]!r} is not one character", position)
+    if isinstance(type_, str) and len(type_) == 1 and type_.isascii():
+        type_ = type_.encode("ascii")
+    elif not (isinstance(type_, (bytes, bytearray)) and len(type_) == 1):
+        raise InvalidSymbolError(f"type {type_!r} is not one ASCII character", position)
     try:
         name = encode_name(name)
-        module = b"" if module is None else encode_name(module)
-    except TypeError as exc:
+        if module is None:
+            return address, bytes(type_), name, ffi.NULL, 0
+        module = encode_name(module)
+        if not module:
+            raise InvalidSymbolError("module name is empty (use None for the core kernel)", position)
+    except (TypeError, UnicodeError) as exc:
         raise InvalidSymbolError(str(exc), position) from None
-    return address, type_, name, module
+    return address, bytes(type_), name, module, len(module)
 
 
 class SymbolTable:
@@ -91,7 +112,7 @@ class SymbolTable:
     :meth:`from_file` or :meth:`from_records`.
     """
 
-    __slots__ = ("_table", "_count", "_modules", "_namebuf", "_info")
+    __slots__ = ("_table", "_count", "_modules", "_module_by_id")
 
     def __init__(self, _table):
         self._table = _table
@@ -100,8 +121,7 @@ class SymbolTable:
             _decode(ffi.string(lib.ksym_module_name(_table, k)))
             for k in range(lib.ksym_module_count(_table))
         ]
-        self._namebuf = ffi.new("char[]", lib.KSYM_NAME_MAX + 1)
-        self._info = ffi.new("struct ksym_addr_info *")
+        self._module_by_id = self._modules + [None]  # index -1 is the core kernel
 
     # ---- construction ----------------------------------------------------
 
@@ -123,8 +143,8 @@ class SymbolTable:
         builder = _new_builder()
         add = lib.ksym_builder_add
         for position, record in enumerate(records):
-            address, type_, name, module = _check_record(record, position)
-            rc = add(builder, address, type_, name, len(name), module, len(module))
+            address, type_, name, module, module_len = _check_record(record, position)
+            rc = add(builder, address, type_, name, len(name), module, module_len)
             if rc < 0:
                 raise InvalidSymbolError(_builder_message(builder), position)
         return cls._finish(builder)
@@ -170,19 +190,14 @@ class SymbolTable:
             raise IndexError("symbol index out of range")
         return i
 
-    def _module_name(self, module_id):
-        return None if module_id < 0 else self._modules[module_id]
-
     def __getitem__(self, i):
         i = self._index(i)
-        address = ffi.new("uint64_t *")
-        type_ = ffi.new("char *")
-        module = ffi.new("int32_t *")
-        n = lib.ksym_symbol(self._table, i, address, type_, module, self._namebuf, lib.KSYM_NAME_MAX + 1)
+        out = _scratch
+        n = lib.ksym_symbol(self._table, i, out.address, out.type, out.module, out.name, _NAME_BUFLEN)
         if n < 0:
             raise Error(ffi.string(lib.ksym_strerror(n)).decode())
-        return Symbol(address[0], type_[0].decode("latin-1"), _decode(ffi.unpack(self._namebuf, n)),
-                      self._module_name(module[0]))
+        return _new_tuple(Symbol, (out.address[0], out.type[0].decode("latin-1"),
+                                   _decode(ffi.unpack(out.name, n)), self._module_by_id[out.module[0]]))
 
     def __iter__(self):
         table = self._table
@@ -193,7 +208,7 @@ class SymbolTable:
         buflen = chunk * (lib.KSYM_NAME_MAX + 1)
         buf = ffi.new("char[]", buflen)
         written = ffi.new("size_t *")
-        module_names = [None] + self._modules
+        module_by_id = self._module_by_id
         start = 0
         while start < self._count:
             n = lib.ksym_dump_range(table, start, min(chunk, self._count - start), addresses, types,
@@ -203,8 +218,8 @@ class SymbolTable:
             names = ffi.unpack(buf, written[0]).decode("utf-8", "surrogateescape").split("\n")
             letters = ffi.unpack(types, n).decode("latin-1")
             mods = ffi.unpack(modules, n)
-            yield from map(Symbol, ffi.unpack(addresses, n), letters, names,
-                           [module_names[m + 1] for m in mods])
+            yield from [_new_tuple(Symbol, fields) for fields in
+                        zip(ffi.unpack(addresses, n), letters, names, [module_by_id[m] for m in mods])]
             start += n
 
     def names(self):
@@ -216,7 +231,7 @@ class SymbolTable:
     def lookup_name_index(self, name):
         """Index of the lowest-address symbol named exactly ``name``, or None."""
         name = encode_name(name)
-        i = lib.ksym_lookup_name(self._table, name, len(name))
+        i = lib.ksym_lookup_name(self._table, name, len(name), ffi.NULL)
         return None if i < 0 else i
 
     def lookup_name(self, name):
@@ -228,8 +243,10 @@ class SymbolTable:
             name = name.encode("utf-8", "surrogateescape")
         elif name.__class__ is not bytes:
             name = encode_name(name)
-        i = lib.ksym_lookup_name(self._table, name, len(name))
-        return None if i < 0 else lib.ksym_address(self._table, i)
+        address = _scratch.address
+        if lib.ksym_lookup_name(self._table, name, len(name), address) < 0:
+            return None
+        return address[0]
 
     def lookup_all(self, name):
         """Indexes of every symbol named exactly ``name``, in address order
@@ -247,13 +264,13 @@ class SymbolTable:
         """
         if not 0 <= address <= _U64_MAX:
             return None
-        info = self._info
-        if not lib.ksym_lookup_addr(self._table, address, info):
+        out = _scratch
+        info = out.info
+        if lib.ksym_lookup_addr(self._table, address, info, out.name, _NAME_BUFLEN) <= 0:
             return None
-        index = info.index
-        n = lib.ksym_name(self._table, index, self._namebuf, lib.KSYM_NAME_MAX + 1)
-        return AddressInfo(_decode(ffi.unpack(self._namebuf, n)), info.address, info.offset,
-                           info.size, self._module_name(lib.ksym_module(self._table, index)), index)
+        return _new_tuple(AddressInfo, (_decode(ffi.unpack(out.name, info.name_len)), info.address,
+                                        info.offset, info.size, self._module_by_id[info.module],
+                                        info.index))
 
     # ---- the kernel's arrays ------------------------------------------------
 

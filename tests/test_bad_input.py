@@ -109,6 +109,17 @@ def test_bad_line_beats_zero_addresses(impl, tmp_path):
     assert not isinstance(exc, ZeroAddressesError) and exc.line == 2
 
 
+def test_path_objects(impl, tmp_path):
+    """from_file takes a pathlib.Path too; the error names it as a str."""
+    path = tmp_path / "source"
+    path.write_bytes(GOOD + b"bad line here now\n")
+    with pytest.raises(ParseError) as info:
+        impl.from_file(path)
+    assert info.value.path == str(path) and info.value.line == 3
+    path.write_bytes(GOOD)
+    assert [s.name for s in impl.from_file(path)] == ["_stext", "foo"]
+
+
 def test_missing_file(impl, tmp_path):
     path = tmp_path / "does-not-exist"
     with pytest.raises(ParseError) as info:

@@ -8,6 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import oracle
+import pysyms
 from strategies import SeededRecords, symbol_lists
 
 U64_MAX = (1 << 64) - 1
@@ -219,3 +220,69 @@ def test_empty_records_agree(c_impl, ref_impl):
         else:
             outcomes.append((len(t), list(t), t.lookup_name("x"), t.lookup_addr(0), t.kernel_arrays()))
     assert outcomes[0] == outcomes[1]
+
+
+# ---- edge shapes: long alias and duplicate runs, byte order, address widths ----------------
+
+EDGE_CASES = {
+    # 1000 aliases at one address cross several markers and fine strides:
+    # every address lookup there must report the first one
+    "1000-aliases": [(0x5000, "T", f"alias{i}", None) for i in range(1000)]
+                    + [(0x4000, "t", "before", None), (0x6000, "t", "after", None)],
+    # one name 1000 times, with near names around it in name order
+    "1000-duplicates": [(0x1000 + 8 * i, "t", "same", None) for i in range(1000)]
+                       + [(0x0, "t", "samf", None), (0x10, "t", "sam", None), (0x20, "t", "samd", None)],
+    # name order is unsigned bytewise: b"\x80x" after b"ax"
+    "high-bytes": [(0x1000, "t", n, None) for n in [b"\x80x", b"ax", b"\xffx", b"Ax", b"a", b"aa", b"aaa"]],
+    # addresses spanning just under, at and over 2^32 from the lowest one
+    "span-u32-max": [(0x1000, "T", "lo", None), (0x1000 + 0xFFFFFFFF, "T", "hi", None),
+                     (0x1000 + 0x7FFFFFFF, "t", "mid", None)],
+    "span-2^32": [(0x1000, "T", "lo", None), (0x1000 + (1 << 32), "T", "hi", None),
+                  (0x1000 + (1 << 31), "t", "mid", None)],
+    "top-of-space": [(U64_MAX - 255 + i, "T", f"top{i}", None) for i in range(256)],
+    "modules-interleaved": [(0x1000 + 16 * i, "t", f"f{i % 7}", [None, "a", "b", "c"][i % 4]) for i in range(600)],
+}
+
+
+@pytest.mark.parametrize("records", list(EDGE_CASES.values()), ids=list(EDGE_CASES))
+def test_edge_shapes(impl, records):
+    table = impl.from_records(records)
+    orc = oracle.Oracle(records)
+    assert [tuple(s) for s in table] == orc.symbols()
+    assert_same_lookups(table, orc, records)
+    assert_same_addr_lookups(table, orc, orc.probe_addresses())
+    oracle.check_arrays(table.kernel_arrays(), records)
+
+
+def test_high_bytes_name_order(impl):
+    t = impl.from_records(EDGE_CASES["high-bytes"])
+    seqs = t.kernel_arrays()["seqs_of_names"]
+    order = [int.from_bytes(seqs[k:k + 3], "big") for k in range(0, len(seqs), 3)]
+    assert [t[i].name.encode("utf-8", "surrogateescape") for i in order] == \
+        [b"Ax", b"a", b"aa", b"aaa", b"ax", b"\x80x", b"\xffx"]
+
+
+def outcome(impl, records):
+    try:
+        table = impl.from_records(records)
+    except Exception as exc:  # noqa: BLE001 - compared between implementations
+        return type(exc), getattr(exc, "record", None)
+    return len(table), table.kernel_arrays(), list(table)
+
+
+def test_token_table_overflow_agrees(c_impl, ref_impl):
+    """Long names sharing a 509-byte prefix make 300 tokens of ~510 bytes:
+    the token table would pass its 16-bit offsets.  Both refuse alike."""
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    records = [(0x1000 + 16 * k, "T", "a" * 509 + c1 + c2, None)
+               for k, (c1, c2) in enumerate((x, y) for x in alphabet[:20] for y in alphabet[:15])]
+    got = outcome(c_impl, records)
+    assert got == outcome(ref_impl, records)
+    assert isinstance(got[0], type) and issubclass(got[0], pysyms.Error)
+
+
+def test_many_modules_agree(c_impl, ref_impl):
+    """65,536 distinct modules: whatever the limit, both implementations agree."""
+    records = [(0x1000 + i, "t", f"s{i}", f"m{i}") for i in range(65536)]
+    c, ref = outcome(c_impl, records), outcome(ref_impl, records)
+    assert c[:2] == ref[:2]

@@ -1,0 +1,49 @@
+"""Summarize a pytest-benchmark JSON run: per-operation medians and C/reference ratios.
+
+    python benchmarks/ratios.py benchmarks/results/<run>.json
+
+Lookup benchmarks run a batch per round (``extra_info['batch']``); figures
+are per call.
+"""
+
+import json
+import sys
+from collections import defaultdict
+
+
+def per_call(bench):
+    batch = bench.get("extra_info", {}).get("batch", 1)
+    return bench["stats"]["median"] / batch
+
+
+def summarize(path):
+    with open(path) as f:
+        run = json.load(f)
+    rows = defaultdict(dict)
+    for bench in run["benchmarks"]:
+        params = bench.get("params") or {}
+        impl = params.get("impl", "c")
+        op = bench["name"].split("[")[0].removeprefix("test_")
+        dataset = params.get("dataset", "")
+        rows[(op, dataset)][impl] = per_call(bench)
+    machine = run.get("machine_info", {})
+    print(f"machine: {machine.get('node')} {machine.get('machine')} {machine.get('cpu', {}).get('brand_raw', '')}"
+          f" python {machine.get('python_version')}")
+    print(f"{'operation':28} {'dataset':10} {'C median':>14} {'reference':>14} {'ratio':>8}")
+    for (op, dataset), impls in sorted(rows.items()):
+        c, ref = impls.get("c"), impls.get("reference")
+        ratio = f"{ref / c:8.1f}" if c and ref else " " * 8
+        print(f"{op:28} {dataset:10} {_fmt(c):>14} {_fmt(ref):>14} {ratio}")
+
+
+def _fmt(seconds):
+    if seconds is None:
+        return "-"
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+if __name__ == "__main__":
+    summarize(sys.argv[1])
