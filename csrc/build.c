@@ -15,6 +15,13 @@
 #include <emmintrin.h>
 #endif
 
+/* The name side of finish runs on a second thread where POSIX threads
+ * exist (build with -pthread); -DKSYM_NO_THREADS keeps it on one. */
+#if !defined(KSYM_NO_THREADS) && (defined(__unix__) || defined(__APPLE__))
+#define KSYM_THREADS 1
+#include <pthread.h>
+#endif
+
 #include "builder.h"
 #include "ksym.h"
 #include "table.h"
@@ -34,7 +41,10 @@ static double prof_ms(void)
         prof_last_ = now_;                                              \
     } while (0)
 #define PROF_START double prof_last_ = prof_ms()
+static size_t prof_visits, prof_rewrites, prof_logged, prof_lists, prof_listed;
+#define STAT(x) ((void)(x))
 #else
+#define STAT(x) ((void)0)
 #define PROF(label) ((void)0)
 #define PROF_START ((void)0)
 #endif
@@ -421,23 +431,34 @@ static void sort_kernel_order(struct skey *k, struct skey *tmp, size_t n)
 
 /* The kernel's greedy pair substitution with exact overlapping pair counts.
  *
- * A round only visits symbols that may contain the chosen pair:
- *  - a pair of two literals can only be an initial pair (every pair a
- *    substitution creates contains the new code), so the symbols containing
- *    it are listed once at the start (`csr`);
- *  - a pair containing a code c made in round c can only occur in a symbol
- *    where round c made a substitution, because occurrences of c are only
- *    created in round c and new neighbours of c always involve a newer
- *    code; so each round records the symbols it changed (`hits`), and a
- *    pair (x, y) visits the shorter of hits(x) and hits(y).
- * Lists may hold symbols that no longer contain the pair; a visit finds
- * nothing there.  All lists are in ascending buffer order, so visits walk
- * the buffer forward.  A substitution updates the counts of the pairs
- * around each occurrence only, so counts stay exact without recounting.
- * Counts are kept in blocks of 256 with a per-block maximum, so picking the
- * best pair does not scan all 65536. */
+ * A round visits only the symbols listed for the chosen pair, so every pair
+ * that can be chosen needs a list of the symbols containing it (a superset:
+ * entries go stale when a neighbour's substitution destroys an occurrence,
+ * and a visit then finds nothing).  Lists come from two places:
+ *  - a pair that involves a code made in round c (and otherwise older codes
+ *    or literals) is only ever created in round c: occurrences of c appear
+ *    only in round c, and any later change of a neighbour of c makes a pair
+ *    with a newer code.  So each round logs, per occurrence it replaces, the
+ *    pairs it creates ((left, c) and (c, right)) with the symbol, and at the
+ *    end of the round sorts that log into one list per new pair;
+ *  - a pair of two literals is never created, only destroyed, so its current
+ *    count bounds every later count.  The counts of chosen pairs never grow
+ *    from round to round (a new pair's count is at most its round's count),
+ *    so only literal pairs counting at least about the current best are
+ *    listed, by one scan of all symbols; when a round picks a literal pair
+ *    that is not listed yet, another scan lists the pairs down to a quarter
+ *    of its count.
+ * Lists are in ascending buffer order (a symbol may repeat, in adjacent
+ * entries only), so visits walk the buffer forward.  A substitution updates
+ * the counts of the pairs around each occurrence only, so counts stay exact
+ * without recounting.  Counts are kept in blocks of 256 with a per-block
+ * maximum, so picking the best pair does not scan all 65536. */
 
 #define NPAIRS 65536
+/* First listing of literal pairs: counts >= the best count / this. */
+#define LIT_LIST_DIV 64
+/* A later listing: counts >= the chosen pair's count / this. */
+#define LIT_RELIST_DIV 4
 
 struct comp {
     /* Symbol strings (type + name) in table order, compressed in place.  A
@@ -451,11 +472,20 @@ struct comp {
     uint32_t bmax[256];   /* per block of 256 pairs: the largest count */
     uint8_t dirty[256];   /* bmax may be too large: recompute */
 
-    uint32_t *csr_start; /* NPAIRS + 1: symbols containing each initial pair */
-    uint32_t *csr;
-    uint32_t *hits;      /* symbols changed by each round, back to back */
-    size_t nhits, hits_cap;
-    size_t hit_lo[256], hit_hi[256]; /* per code: its round's range in hits */
+    /* Per pair: its symbol list pool[lst_off .. lst_off + lst_len), valid
+     * when listed (pairs with a made code are listed by their round). */
+    uint32_t lst_off[NPAIRS], lst_len[NPAIRS];
+    uint8_t listed[NPAIRS];
+    uint32_t *pool;
+    size_t npool, pool_cap;
+
+    /* This round's new pairs: symbol, and key = the other code (+ 256 when
+     * the new code is on the left); keycnt counts them per key. */
+    uint32_t *log_sym;
+    uint16_t *log_key;
+    size_t nlog, log_cap;
+    uint32_t cur; /* the symbol being rewritten */
+    uint32_t keycnt[512];
 
     uint8_t tok_a[256], tok_b[256];
     uint8_t kind[256]; /* 0 unused, 1 literal, 2 pair */
@@ -489,9 +519,16 @@ static inline void pair_dec(struct comp *c, uint32_t p)
     c->cnt[p]--;
 }
 
+static inline void log_new(struct comp *c, unsigned key)
+{
+    c->log_sym[c->nlog] = c->cur;
+    c->log_key[c->nlog++] = (uint16_t)key;
+    c->keycnt[key]++;
+}
+
 /* Occurrence at r of (a, b) -> code.  The current string is out[0..w) +
- * x[r..L) (out may be x itself).  Updates the counts of the pairs around it,
- * returns the new w. */
+ * x[r..L) (out may be x itself).  Updates the counts of the pairs around it
+ * and logs the new ones, returns the new w. */
 static inline size_t replace_one(struct comp *c, uint8_t *out, const uint8_t *x, size_t L,
                                  size_t w, size_t r, unsigned a, unsigned b, unsigned code)
 {
@@ -499,12 +536,14 @@ static inline size_t replace_one(struct comp *c, uint8_t *out, const uint8_t *x,
         uint32_t left = out[w - 1];
         pair_dec(c, left | (a << 8));
         pair_inc(c, left | (code << 8));
+        log_new(c, left);
     }
     pair_dec(c, a | (b << 8));
     if (r + 2 < L) {
         uint32_t right = x[r + 2];
         pair_dec(c, b | (right << 8));
         pair_inc(c, code | (right << 8));
+        log_new(c, 256 + right);
     }
     out[w] = (uint8_t)code;
     return w + 1;
@@ -584,13 +623,59 @@ static void rewrite(struct comp *c, uint8_t *x, size_t L, const uint16_t *mask, 
         _mm_storeu_si128((__m128i *)(void *)(out + w + i),
                          _mm_loadu_si128((const __m128i *)(const void *)(x + r + i)));
     w += L - r;
-    memcpy(x, out, w);
+    /* Copy back: x[w..L) is dead now, so whole 16-byte chunks may run up
+     * to L; the last chunk ends at w exactly (overlapping). */
+    if (w >= 16) {
+        for (size_t i = 0; i + 16 < w; i += 16)
+            _mm_storeu_si128((__m128i *)(void *)(x + i),
+                             _mm_loadu_si128((const __m128i *)(const void *)(out + i)));
+        _mm_storeu_si128((__m128i *)(void *)(x + w - 16),
+                         _mm_loadu_si128((const __m128i *)(const void *)(out + w - 16)));
+    } else if (w >= 8) {
+        memcpy(x, out, 8);
+        memcpy(x + w - 8, out + w - 8, 8);
+    } else {
+        for (size_t i = 0; i < w; i++)
+            x[i] = out[i];
+    }
     set_len(x, w);
+}
+
+/* The common case of rewrite(): a symbol of at most 17 codes with one
+ * occurrence, at pos.  Rewritten in place with one 16-byte blend; bytes
+ * from L on (the next symbol) are stored back unchanged. */
+static inline void rewrite_short1(struct comp *c, uint8_t *x, size_t L, __m128i x0, __m128i x1,
+                                  unsigned pos, unsigned a, unsigned b, unsigned code)
+{
+    if (pos > 0) {
+        uint32_t left = x[pos - 1];
+        pair_dec(c, left | (a << 8));
+        pair_inc(c, left | (code << 8));
+        log_new(c, left);
+    }
+    pair_dec(c, a | (b << 8));
+    if (pos + 2 < L) {
+        uint32_t right = x[pos + 2];
+        pair_dec(c, b | (right << 8));
+        pair_inc(c, code | (right << 8));
+        log_new(c, 256 + right);
+    }
+    const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    /* j < pos: x0; j == pos: code; pos < j < L: x1 (x[j + 1]); else x0. */
+    __m128i vpos = _mm_set1_epi8((char)pos);
+    __m128i is_pos = _mm_cmpeq_epi8(iota, vpos);
+    __m128i after = _mm_and_si128(_mm_cmpgt_epi8(iota, vpos),
+                                  _mm_cmplt_epi8(iota, _mm_set1_epi8((char)(L - 1))));
+    __m128i v = _mm_or_si128(_mm_andnot_si128(_mm_or_si128(is_pos, after), x0),
+                             _mm_or_si128(_mm_and_si128(after, x1),
+                                          _mm_and_si128(is_pos, _mm_set1_epi8((char)code))));
+    _mm_storeu_si128((__m128i *)(void *)x, v);
+    set_len(x, L - 1);
 }
 #else
 /* Replace the non-overlapping occurrences of (a, b) in symbol x with code,
- * left to right, keeping the pair counts exact.  Returns 1 if x changed. */
-static int replace_in(struct comp *c, uint8_t *x, unsigned a, unsigned b, unsigned code)
+ * left to right, keeping the pair counts exact. */
+static void replace_in(struct comp *c, uint8_t *x, unsigned a, unsigned b, unsigned code)
 {
     const size_t L = sym_len(x);
     /* Compare two bytes at a time: only real occurrences branch. */
@@ -600,7 +685,7 @@ static int replace_in(struct comp *c, uint8_t *x, unsigned a, unsigned b, unsign
     size_t r = 0;
     for (;; r++) {
         if (r + 1 >= L)
-            return 0;
+            return;
         memcpy(&v, x + r, 2);
         if (v == pat)
             break;
@@ -614,7 +699,7 @@ static int replace_in(struct comp *c, uint8_t *x, unsigned a, unsigned b, unsign
                 if (r < L)
                     x[w++] = x[r];
                 set_len(x, w);
-                return 1;
+                return;
             }
             memcpy(&v, x + r, 2);
             if (v == pat)
@@ -625,9 +710,8 @@ static int replace_in(struct comp *c, uint8_t *x, unsigned a, unsigned b, unsign
 }
 #endif
 
-/* The pair with the highest count, lowest index on ties; NPAIRS if no pair
- * occurs any more. */
-static uint32_t best_pair(struct comp *c)
+/* Recompute the block maxima that may be stale. */
+static void fix_bmax(struct comp *c)
 {
     for (int k = 0; k < 256; k++) {
         if (!c->dirty[k])
@@ -639,6 +723,13 @@ static uint32_t best_pair(struct comp *c)
         c->bmax[k] = m;
         c->dirty[k] = 0;
     }
+}
+
+/* The pair with the highest count, lowest index on ties; NPAIRS if no pair
+ * occurs any more. */
+static uint32_t best_pair(struct comp *c)
+{
+    fix_bmax(c);
     uint32_t best = 0;
     int bk = -1;
     for (int k = 0; k < 256; k++) {
@@ -655,9 +746,79 @@ static uint32_t best_pair(struct comp *c)
             return (uint32_t)(bk * 256 + j);
 }
 
-/* Initial pair counts, literals, and the symbols containing each pair: a
- * symbol is listed once per occurrence, so a list may repeat a symbol, but
- * only in adjacent entries (visit() skips those). */
+static int pool_reserve(struct comp *c, size_t more)
+{
+    if (c->npool + more <= c->pool_cap)
+        return 0;
+    size_t cap = c->pool_cap ? c->pool_cap : 1024;
+    while (cap < c->npool + more)
+        cap *= 2;
+    uint32_t *p = realloc(c->pool, cap * sizeof *p);
+    if (!p)
+        return -1;
+    c->pool = p;
+    c->pool_cap = cap;
+    return 0;
+}
+
+/* List the literal pairs not listed yet whose count is at least min, by one
+ * scan of all symbols (the counts are exact, so they size the lists). */
+static int list_literals(struct comp *c, uint32_t min)
+{
+    if (min == 0)
+        min = 1;
+    uint32_t *fill = malloc(NPAIRS * sizeof *fill);
+    if (!fill)
+        return -1;
+    size_t total = 0;
+    int any = 0;
+    for (uint32_t p = 0; p < NPAIRS; p++) {
+        fill[p] = UINT32_MAX;
+        if (c->listed[p] || c->cnt[p] < min || c->kind[p & 0xFF] != 1 || c->kind[p >> 8] != 1)
+            continue;
+        total += c->cnt[p];
+        any = 1;
+    }
+    if (!any) {
+        free(fill);
+        return 0;
+    }
+    if (pool_reserve(c, total)) {
+        free(fill);
+        return -1;
+    }
+    size_t o = c->npool;
+    for (uint32_t p = 0; p < NPAIRS; p++) {
+        if (c->listed[p] || c->cnt[p] < min || c->kind[p & 0xFF] != 1 || c->kind[p >> 8] != 1)
+            continue;
+        c->listed[p] = 1;
+        c->lst_off[p] = (uint32_t)o;
+        c->lst_len[p] = c->cnt[p];
+        fill[p] = (uint32_t)o;
+        o += c->cnt[p];
+    }
+    STAT((prof_lists++, prof_listed += o - c->npool));
+    c->npool = o;
+    uint32_t *pool = c->pool;
+    for (uint32_t i = 0; i < c->n; i++) {
+        uint32_t s = c->start[i];
+        const uint8_t *x = c->buf + s;
+        size_t L = sym_len(x);
+        uint32_t p = (uint32_t)x[0] << 8;
+        for (size_t j = 1; j < L; j++) {
+            p = (p >> 8) | ((uint32_t)x[j] << 8);
+            uint32_t f = fill[p];
+            if (f != UINT32_MAX) {
+                pool[f] = s;
+                fill[p] = f + 1;
+            }
+        }
+    }
+    free(fill);
+    return 0;
+}
+
+/* Initial pair counts, literals, and the first literal pair lists. */
 static int comp_init(struct comp *c)
 {
     uint8_t seen[256] = {0};
@@ -665,55 +826,30 @@ static int comp_init(struct comp *c)
         const uint8_t *x = c->buf + c->start[i];
         size_t L = sym_len(x);
         seen[x[0]] = 1;
-        for (size_t j = 0; j + 1 < L; j++) {
-            seen[x[j + 1]] = 1;
-            c->cnt[x[j] | ((uint32_t)x[j + 1] << 8)]++;
+        uint32_t p = (uint32_t)x[0] << 8;
+        for (size_t j = 1; j < L; j++) {
+            seen[x[j]] = 1;
+            p = (p >> 8) | ((uint32_t)x[j] << 8);
+            c->cnt[p]++;
         }
     }
-    uint32_t *first = malloc((NPAIRS + 1) * sizeof *first);
-    uint32_t *fill = malloc(NPAIRS * sizeof *fill);
-    if (!first || !fill) {
-        free(first);
-        free(fill);
-        return -1;
-    }
-    c->csr_start = first;
-    size_t total = 0;
-    for (uint32_t p = 0; p < NPAIRS; p++) {
-        first[p] = fill[p] = (uint32_t)total;
-        total += c->cnt[p];
-    }
-    first[NPAIRS] = (uint32_t)total;
-    c->csr = malloc((total ? total : 1) * sizeof *c->csr);
-    if (!c->csr) {
-        free(fill);
-        return -1;
-    }
-    for (uint32_t i = 0; i < c->n; i++) {
-        uint32_t s = c->start[i];
-        const uint8_t *x = c->buf + s;
-        size_t L = sym_len(x);
-        for (size_t j = 0; j + 1 < L; j++)
-            c->csr[fill[x[j] | ((uint32_t)x[j + 1] << 8)]++] = s;
-    }
-    free(fill);
+    uint32_t best = 0;
     for (int k = 0; k < 256; k++) {
         uint32_t m = 0;
         for (int j = 0; j < 256; j++)
             m = c->cnt[k * 256 + j] > m ? c->cnt[k * 256 + j] : m;
         c->bmax[k] = m;
+        best = m > best ? m : best;
         c->kind[k] = seen[k] ? 1 : 0;
     }
-    return 0;
+    return list_literals(c, best / LIT_LIST_DIV);
 }
 
-/* Visit the symbols list[0..m) for one round; appends changed ones to hits.
- * The caller made room for m more hits. */
+/* Visit the symbols list[0..m) for one round, logging the new pairs.  The
+ * caller made room in the log. */
 static void visit(struct comp *c, const uint32_t *list, size_t m, unsigned a, unsigned b,
                   unsigned code)
 {
-    uint32_t *out = c->hits + c->nhits;
-    size_t k = 0;
 #if defined(__SSE2__)
     const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
     uint16_t mask[(KSYM_NAME_MAX + 1 + 15) / 16];
@@ -725,18 +861,64 @@ static void visit(struct comp *c, const uint32_t *list, size_t m, unsigned a, un
         if (i && s == list[i - 1])
             continue;
         uint8_t *x = c->buf + s;
+        c->cur = s;
+        STAT(prof_visits++);
 #if defined(__SSE2__)
         size_t L = sym_len(x), nblk;
-        if (L < 2 || !pair_masks(x, L, va, vb, mask, &nblk))
+        if (L <= 17) {
+            if (L < 2)
+                continue;
+            __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)x);
+            __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(x + 1));
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x0, va)) &
+                         (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x1, vb)) &
+                         (0xFFFFu >> (17 - L));
+            if (!m)
+                continue;
+            STAT(prof_rewrites++);
+            if (!(m & (m - 1))) {
+                rewrite_short1(c, x, L, x0, x1, (unsigned)__builtin_ctz(m), a, b, code);
+                continue;
+            }
+            mask[0] = (uint16_t)m;
+            rewrite(c, x, L, mask, 1, a, b, code);
             continue;
+        }
+        if (!pair_masks(x, L, va, vb, mask, &nblk))
+            continue;
+        STAT(prof_rewrites++);
         rewrite(c, x, L, mask, nblk, a, b, code);
 #else
-        if (!replace_in(c, x, a, b, code))
-            continue;
+        replace_in(c, x, a, b, code);
 #endif
-        out[k++] = s;
     }
-    c->nhits += k;
+}
+
+/* Sort the round's log into one list per new pair. */
+static int file_log(struct comp *c, unsigned code)
+{
+    if (pool_reserve(c, c->nlog))
+        return -1;
+    uint32_t off[512];
+    size_t o = c->npool;
+    for (unsigned k = 0; k < 512; k++) {
+        off[k] = (uint32_t)o;
+        uint32_t p = k < 256 ? k | (code << 8) : code | ((k - 256) << 8);
+        if (c->keycnt[k]) { /* (code, code) has key code only */
+            c->lst_off[p] = (uint32_t)o;
+            c->lst_len[p] = c->keycnt[k];
+            c->listed[p] = 1;
+        }
+        o += c->keycnt[k];
+        c->keycnt[k] = 0;
+    }
+    uint32_t *pool = c->pool;
+    for (size_t i = 0; i < c->nlog; i++)
+        pool[off[c->log_key[i]]++] = c->log_sym[i];
+    c->npool = o;
+    STAT(prof_logged += c->nlog);
+    c->nlog = 0;
+    return 0;
 }
 
 static int compress(struct comp *c)
@@ -752,26 +934,39 @@ static int compress(struct comp *c)
         if (p == NPAIRS)
             break;
         unsigned a = p & 0xFF, b = p >> 8;
+        if (!c->listed[p]) { /* a literal pair below the listed counts */
+            if (list_literals(c, c->cnt[p] / LIT_RELIST_DIV))
+                return -1;
+        }
         c->kind[code] = 2;
         c->tok_a[code] = (uint8_t)a;
         c->tok_b[code] = (uint8_t)b;
-        /* Which list to walk: the initial pair's, or the shorter of the
-         * rounds that made a and b.  hits may move when it grows, so the
-         * list is located after making room. */
-        int initial = c->kind[a] == 1 && c->kind[b] == 1;
-        unsigned x = a;
-        if (c->kind[a] != 2 ||
-            (c->kind[b] == 2 && c->hit_hi[b] - c->hit_lo[b] < c->hit_hi[a] - c->hit_lo[a]))
-            x = b;
-        size_t m = initial ? c->csr_start[p + 1] - c->csr_start[p] : c->hit_hi[x] - c->hit_lo[x];
-        if (grow((void **)&c->hits, &c->hits_cap, c->nhits + m, sizeof *c->hits))
+        /* Each replaced occurrence logs at most two new pairs. */
+        size_t need = 2 * (size_t)c->cnt[p];
+        if (need > c->log_cap) {
+            size_t cap = c->log_cap ? c->log_cap : 1024;
+            while (cap < need)
+                cap *= 2;
+            uint32_t *ls = realloc(c->log_sym, cap * sizeof *ls);
+            if (!ls)
+                return -1;
+            c->log_sym = ls;
+            uint16_t *lk = realloc(c->log_key, cap * sizeof *lk);
+            if (!lk)
+                return -1;
+            c->log_key = lk;
+            c->log_cap = cap;
+        }
+        visit(c, c->pool + c->lst_off[p], c->lst_len[p], a, b, (unsigned)code);
+        if (file_log(c, (unsigned)code))
             return -1;
-        const uint32_t *list = initial ? c->csr + c->csr_start[p] : c->hits + c->hit_lo[x];
-        c->hit_lo[code] = c->nhits;
-        visit(c, list, m, a, b, (unsigned)code);
-        c->hit_hi[code] = c->nhits;
     }
     PROF("rounds");
+#ifdef KSYM_PROFILE
+    fprintf(stderr, "  stats: visits %zu rewrites %zu logged %zu literal listings %zu (%zu entries)\n",
+            prof_visits, prof_rewrites, prof_logged, prof_lists, prof_listed);
+    prof_visits = prof_rewrites = prof_logged = prof_lists = prof_listed = 0;
+#endif
     return 0;
 }
 
@@ -920,6 +1115,76 @@ static int names_equal(const struct nsrc *src, uint32_t x, uint32_t y)
     return src->len[x] == src->len[y] && memcmp(src->ptr[x], src->ptr[y], src->len[x]) == 0;
 }
 
+/* The name side of a table: name order (seqs_of_names) and the name index.
+ * Independent of the compression, so it runs on a second thread. */
+struct name_job {
+    size_t n;
+    struct nsrc src;
+    uint8_t *seqs;   /* out: n x 3 bytes, big-endian */
+    uint8_t *hash;   /* out: slots x u32 */
+    uint32_t slots;
+    int err;
+};
+
+static void *name_job_run(void *arg)
+{
+    struct name_job *j = arg;
+    const size_t n = j->n;
+    const struct nsrc *src = &j->src;
+    struct nitem *items = malloc((n ? n : 1) * sizeof *items);
+    struct nitem *itmp = malloc((n ? n : 1) * sizeof *itmp);
+    j->seqs = malloc(n ? n * 3 : 1);
+    j->err = -1;
+    if (!items || !itmp || !j->seqs)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        items[i].idx = (uint32_t)i;
+        items[i].pad = 0;
+    }
+    sort_names(items, itmp, n, 0, src);
+    /* Distinct names in name order: each run of equal names gets one slot
+     * holding the position of its first entry. */
+    uint32_t *first = (uint32_t *)(void *)itmp; /* itmp is free now */
+    size_t nd = 0;
+    for (size_t p = 0; p < n; p++) {
+        uint32_t x = items[p].idx;
+        uint8_t *q = j->seqs + p * 3;
+        q[0] = (uint8_t)(x >> 16);
+        q[1] = (uint8_t)(x >> 8);
+        q[2] = (uint8_t)x;
+        if (p == 0 || !names_equal(src, items[p - 1].idx, x))
+            first[nd++] = (uint32_t)p;
+    }
+    uint32_t slots = nd ? (uint32_t)(nd + nd / 4 + 1) : 0;
+    j->slots = slots;
+    uint32_t *h = calloc(slots ? slots : 1, sizeof *h);
+    if (!h)
+        goto out;
+    for (size_t k = 0; k < nd; k++) {
+        uint32_t pos = first[k];
+        uint32_t next = k + 1 < nd ? first[k + 1] : (uint32_t)n;
+        uint32_t idx = items[pos].idx;
+        uint64_t hv = ksym_hash(src->ptr[idx], src->len[idx]);
+        uint32_t v = ((uint32_t)(hv >> 57) << 25) | ((uint32_t)(next - pos == 1) << 24) |
+                     (pos + 1);
+        uint32_t sl = ksym_hash_slot(hv, slots);
+        while (h[sl])
+            if (++sl == slots)
+                sl = 0;
+        h[sl] = v;
+    }
+#if KSYM_BIG_ENDIAN
+    for (uint32_t k = 0; k < slots; k++)
+        ksym_wr32((uint8_t *)&h[k], h[k]);
+#endif
+    j->hash = (uint8_t *)h;
+    j->err = 0;
+out:
+    free(items);
+    free(itmp);
+    return NULL;
+}
+
 /* On success the builder is emptied (and may be reused); on failure its
  * records are kept and the message says what went wrong. */
 int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
@@ -931,14 +1196,18 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     const size_t n = b->nrecs;
 
     struct skey *keys = NULL, *ktmp = NULL;
-    uint32_t *perm = NULL, *distinct = NULL;
-    uint64_t *hv = NULL;
+    uint32_t *perm = NULL;
     struct comp *c = NULL;
     const uint8_t **nptr = NULL;
     uint16_t *nlen = NULL;
-    struct nitem *items = NULL, *itmp = NULL;
     struct ksym_table *t = NULL;
     uint8_t *blk = NULL;
+    struct name_job job;
+    memset(&job, 0, sizeof job);
+    int threaded = 0;
+#ifdef KSYM_THREADS
+    pthread_t thr;
+#endif
 
     PROF_START;
     /* 1. Kernel order. */
@@ -966,7 +1235,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
         modnames_len += b->modv[m].len + 1;
     int any_module = nmods > 0;
 
-    /* 3. Compression over the symbol strings in table order. */
+    /* 3. The symbol strings in table order. */
     c = calloc(1, sizeof *c);
     if (!c)
         goto fail;
@@ -977,12 +1246,13 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
         goto fail_msg;
     }
     c->n = (uint32_t)n;
-    c->buf = calloc((size_t)total + 32, 1); /* slack for 16-byte loads */
+    c->buf = malloc((size_t)total + 32); /* slack for 16-byte loads */
     c->start = malloc((n ? n : 1) * sizeof *c->start);
     nptr = malloc((n ? n : 1) * sizeof *nptr);
     nlen = malloc((n ? n : 1) * sizeof *nlen);
     if (!c->buf || !c->start || !nptr || !nlen)
         goto fail;
+    memset(c->buf + total, 0, 32);
     {
         size_t o = 0;
         for (size_t i = 0; i < n; i++) {
@@ -1000,14 +1270,26 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
         }
     }
     PROF("setup");
+
+    /* 4. Name order and name index, on a second thread when there is
+     * enough work, while this one compresses. */
+    job.n = n;
+    job.src.ptr = nptr;
+    job.src.len = nlen;
+#ifdef KSYM_THREADS
+    if (n >= 4096 && pthread_create(&thr, NULL, name_job_run, &job) == 0)
+        threaded = 1;
+#endif
+
+    /* 5. Compression. */
     if (compress(c))
         goto fail;
-    free(c->csr);
-    c->csr = NULL;
-    free(c->csr_start);
-    c->csr_start = NULL;
-    free(c->hits);
-    c->hits = NULL;
+    free(c->pool);
+    c->pool = NULL;
+    free(c->log_sym);
+    c->log_sym = NULL;
+    free(c->log_key);
+    c->log_key = NULL;
 
     /* Token expansions. */
     uint8_t *tokbuf = c->tokbuf;
@@ -1039,43 +1321,24 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
         for (int code = 0; code < 256; code++)
             tt_len += tlen[code] + 1u;
     }
+    PROF("compress");
     if (tt_len > 65535) {
         err = ksym__error(b, KSYM_E2BIG, 0, -1,
                           "token table is %zu bytes, more than 65535", tt_len);
         goto fail_msg;
     }
 
-    /* 4. Name order. */
-    items = malloc((n ? n : 1) * sizeof *items);
-    itmp = malloc((n ? n : 1) * sizeof *itmp);
-    if (!items || !itmp)
-        goto fail;
-    for (size_t i = 0; i < n; i++) {
-        items[i].idx = (uint32_t)i;
-        items[i].pad = 0;
+    /* Module membership: maximal runs of equal module values in table
+     * order, or one u16 per symbol when runs would not be smaller. */
+    size_t nruns = 0;
+    if (any_module) {
+        for (size_t i = 0; i < n; i++)
+            if (i == 0 || b->recs[perm[i]].module != b->recs[perm[i - 1]].module)
+                nruns++;
     }
-    struct nsrc src = {nptr, nlen};
-    PROF("compress");
-    sort_names(items, itmp, n, 0, &src);
-    PROF("name sort");
-    free(itmp);
-    itmp = NULL;
-    /* Distinct names, in name order; hashes computed in table order. */
-    hv = malloc((n ? n : 1) * sizeof *hv);
-    distinct = malloc((n ? n : 1) * sizeof *distinct);
-    if (!hv || !distinct)
-        goto fail;
-    for (size_t i = 0; i < n; i++)
-        hv[i] = ksym_hash(nptr[i], nlen[i]);
-    size_t ndistinct = 0;
-    for (size_t j = 0; j < n; j++) {
-        uint32_t x = items[j].idx;
-        if (j == 0 || hv[items[j - 1].idx] != hv[x] || !names_equal(&src, items[j - 1].idx, x))
-            distinct[ndistinct++] = (uint32_t)j;
-    }
-    uint32_t slots = ndistinct ? (uint32_t)(ndistinct + ndistinct / 4 + 1) : 0;
+    int mod_as_runs = any_module && nruns <= n / 8;
 
-    /* 5. Layout of the one block. */
+    /* 6. Layout of the one block. */
     size_t names_len = 0;
     for (size_t i = 0; i < n; i++) {
         size_t L = sym_len(c->buf + c->start[i]);
@@ -1093,18 +1356,35 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     size_t o_addr = align_up(o_ti + KSYM_TOKENS * 2, 8);
     size_t addr_len = n * (wide ? 8 : 4);
     size_t o_seqs = o_addr + addr_len;
-    size_t o_modids = align_up(o_seqs + n * KSYM_SEQ_BYTES, 2);
-    size_t modids_len = any_module ? n * 2 : 0;
+    size_t o_modids = align_up(o_seqs + n * KSYM_SEQ_BYTES, 4);
+    size_t modids_len = !any_module ? 0 : mod_as_runs ? nruns * 8 : n * 2;
     size_t o_modoffs = align_up(o_modids + modids_len, 4);
     size_t o_modnames = o_modoffs + (size_t)nmods * 4;
     size_t o_fine = align_up(o_modnames + modnames_len, 4);
-    size_t o_npos = o_fine + nfine * 4;
-    size_t o_hash = align_up(o_npos + n * 3, 4);
-    size_t total_size = align_up(o_hash + (size_t)slots * 4, 8);
+    size_t o_hash = o_fine + nfine * 4;
+    /* The hash size depends on the distinct names: known after the join,
+     * so the block is allocated then. */
 
     t = calloc(1, sizeof *t);
+    if (!t)
+        goto fail;
+
+    /* Join the name side. */
+    if (threaded) {
+#ifdef KSYM_THREADS
+        pthread_join(thr, NULL);
+#endif
+        threaded = 0;
+    } else {
+        name_job_run(&job);
+    }
+    PROF("names(wait)");
+    if (job.err)
+        goto fail;
+    uint32_t slots = job.slots;
+    size_t total_size = align_up(o_hash + (size_t)slots * 4, 8);
     blk = calloc(1, total_size ? total_size : 8);
-    if (!t || !blk)
+    if (!blk)
         goto fail;
 
     /* names, markers, fine offsets */
@@ -1115,14 +1395,15 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
                 ksym_wr32(blk + o_markers + (i / KSYM_MARKER_STRIDE) * 4, (uint32_t)o);
             if (i % KSYM_FINE_STRIDE == 0)
                 ksym_wr32(blk + o_fine + (i / KSYM_FINE_STRIDE) * 4, (uint32_t)o);
-            size_t L = sym_len(c->buf + c->start[i]);
+            const uint8_t *x = c->buf + c->start[i];
+            size_t L = sym_len(x);
             if (L > KSYM_LEN_1BYTE_MAX) {
                 blk[o++] = (uint8_t)((L & 0x7F) | 0x80);
                 blk[o++] = (uint8_t)(L >> 7);
             } else {
                 blk[o++] = (uint8_t)L;
             }
-            memcpy(blk + o, c->buf + c->start[i], L);
+            memcpy(blk + o, x, L);
             o += L;
         }
     }
@@ -1144,17 +1425,23 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
             ksym_wr32(blk + o_addr + i * 4, (uint32_t)(keys[i].addr - lo));
     }
     /* seqs_of_names */
-    for (size_t j = 0; j < n; j++) {
-        uint32_t v = items[j].idx;
-        uint8_t *p = blk + o_seqs + j * 3;
-        p[0] = (uint8_t)(v >> 16);
-        p[1] = (uint8_t)(v >> 8);
-        p[2] = (uint8_t)v;
-    }
+    memcpy(blk + o_seqs, job.seqs, n * KSYM_SEQ_BYTES);
     /* modules */
     if (any_module) {
-        for (size_t i = 0; i < n; i++)
-            ksym_wr16(blk + o_modids + i * 2, (uint16_t)b->recs[perm[i]].module);
+        if (mod_as_runs) {
+            size_t r = 0;
+            for (size_t i = 0; i < n; i++) {
+                uint32_t m = b->recs[perm[i]].module;
+                if (i == 0 || m != b->recs[perm[i - 1]].module) {
+                    ksym_wr32(blk + o_modids + r * 8, (uint32_t)i);
+                    ksym_wr32(blk + o_modids + r * 8 + 4, m);
+                    r++;
+                }
+            }
+        } else {
+            for (size_t i = 0; i < n; i++)
+                ksym_wr16(blk + o_modids + i * 2, (uint16_t)b->recs[perm[i]].module);
+        }
         size_t o = 0;
         for (uint32_t id = 0; id < nmods; id++) {
             const struct ksym_mod *m = &b->modv[id];
@@ -1164,31 +1451,8 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
             blk[o_modnames + o++] = 0;
         }
     }
-    /* name positions and the name hash */
-    for (size_t j = 0; j < n; j++) {
-        uint32_t i = items[j].idx;
-        uint8_t *p = blk + o_npos + (size_t)i * 3;
-        p[0] = (uint8_t)(j >> 16);
-        p[1] = (uint8_t)(j >> 8);
-        p[2] = (uint8_t)j;
-    }
-    for (size_t k = 0; k < ndistinct; k++) {
-        uint32_t pos = distinct[k];
-        uint32_t next = k + 1 < ndistinct ? distinct[k + 1] : (uint32_t)n;
-        uint32_t idx = items[pos].idx;
-        uint64_t h = hv[idx];
-        uint32_t v = ((uint32_t)(h >> 57) << 25) | ((uint32_t)(next - pos == 1) << 24) | (idx + 1);
-        uint32_t s = ksym_hash_slot(h, slots);
-        for (;;) {
-            uint8_t *p = blk + o_hash + (size_t)s * 4;
-            if (!ksym_rd32(p)) {
-                ksym_wr32(p, v);
-                break;
-            }
-            if (++s == slots)
-                s = 0;
-        }
-    }
+    /* the name hash */
+    memcpy(blk + o_hash, job.hash, (size_t)slots * 4);
 
     PROF("write");
     t->count = (uint32_t)n;
@@ -1207,13 +1471,14 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     t->seqs_len = n * KSYM_SEQ_BYTES;
     t->addresses = blk + o_addr;
     t->addresses_len = addr_len;
-    t->module_ids = any_module ? blk + o_modids : NULL;
+    t->module_ids = any_module && !mod_as_runs ? blk + o_modids : NULL;
+    t->module_runs = mod_as_runs ? blk + o_modids : NULL;
+    t->module_nruns = mod_as_runs ? (uint32_t)nruns : 0;
     t->module_offs = blk + o_modoffs;
     t->module_names = blk + o_modnames;
     t->module_names_len = modnames_len;
     t->fine = blk + o_fine;
     t->fine_len = nfine * 4;
-    t->name_pos = blk + o_npos;
     t->hash = blk + o_hash;
     t->block = blk;
     t->block_size = total_size;
@@ -1229,23 +1494,26 @@ fail:
     ksym__error(b, err, 0, -1, "out of memory");
 fail_msg:
 done:
+    if (threaded) {
+#ifdef KSYM_THREADS
+        pthread_join(thr, NULL);
+#endif
+    }
+    free(job.seqs);
+    free(job.hash);
     free(keys);
     free(ktmp);
     free(perm);
-    free(distinct);
-    free(hv);
     if (c) {
         free(c->buf);
         free(c->start);
-        free(c->csr_start);
-        free(c->csr);
-        free(c->hits);
+        free(c->pool);
+        free(c->log_sym);
+        free(c->log_key);
         free(c);
     }
     free(nptr);
     free(nlen);
-    free(items);
-    free(itmp);
     free(t);
     free(blk);
     return err;

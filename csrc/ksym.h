@@ -157,4 +157,75 @@ const uint8_t *ksym_seqs_bytes(const struct ksym_table *t, size_t *len);
 /* Bytes held by the table in memory, all arrays and indexes included. */
 size_t ksym_memory_size(const struct ksym_table *t);
 
+/* ==== Suffix-aware matching and globs (csrc/match.c, issue #3) ============ */
+
+/* Suffix policies (DESIGN.md "Without suffix", "Clone suffixes"). */
+#define KSYM_SUFFIX_NONE 0  /* exact names only */
+#define KSYM_SUFFIX_LLVM 1  /* else names whose cut at the first ".llvm." is the query */
+#define KSYM_SUFFIX_CLONE 2 /* else also names whose cut at the first '.' is the query */
+/* How a symbol matched. */
+#define KSYM_MATCH_EXACT 0
+#define KSYM_MATCH_LLVM 1  /* its name cut at the first ".llvm." equals the query */
+#define KSYM_MATCH_CLONE 2 /* its name cut at the first '.' equals the query (and not llvm) */
+/* Module filter value meaning "any module, the core kernel included". */
+#define KSYM_MODULE_ANY (-2)
+
+/* Name-order positions [*first, *first + return) of every name that begins
+ * with prefix (two binary searches over seqs_of_names); < 0 on bad input. */
+int64_t ksym_prefix_range(const struct ksym_table *t, const char *prefix, size_t len,
+                          uint32_t *first);
+
+/* Length of the name cut at its first ".llvm." / at its first '.'. */
+size_t ksym_strip_llvm(const char *name, size_t len);
+size_t ksym_strip_clone(const char *name, size_t len);
+
+/* Every symbol matching name under policy (KSYM_SUFFIX_*), restricted to one
+ * module first (module id, -1 = core kernel, KSYM_MODULE_ANY = no filter):
+ * exact matches when there are any, else the stripped ones (LLVM: names
+ * cut at the first ".llvm." equal to name; CLONE: those, plus the names cut
+ * at the first '.' equal to name).  Indexes and KSYM_MATCH_* kinds go to
+ * the caller's arrays in address (index) order.  Returns the number of
+ * matches; when it exceeds cap only cap of them were written, in no
+ * particular choice, so call again with a larger buffer.  An empty or
+ * over-long name matches nothing.  < 0 on bad arguments. */
+int64_t ksym_match(const struct ksym_table *t, const char *name, size_t len, int policy,
+                   int32_t module, uint32_t *indexes, uint8_t *kinds, size_t cap);
+
+/* The lowest-address match of ksym_match (any module): its index, or -1;
+ * the address goes to *address unless NULL.  With KSYM_SUFFIX_LLVM this is
+ * lookup_name_without_suffix. */
+int64_t ksym_lookup_name_suffix(const struct ksym_table *t, const char *name, size_t len,
+                                int policy, uint64_t *address);
+
+/* ftrace-style glob: '*' any run, '?' one byte, '[...]' a class of bytes and
+ * ranges a-b (a leading '!' or '^' negates it, a ']' right after the opening
+ * or the negation is a member, a '-' first or last is a member, a range
+ * with a > b is empty, no escapes inside), '\' makes the next byte literal
+ * (a trailing one is itself literal), an unclosed '[' is a literal.  Bytes,
+ * whole name.  Returns 1 on a match, else 0. */
+int ksym_glob_match(const char *pattern, size_t plen, const char *name, size_t nlen);
+
+/* Bytes before the first of * ? [ ] \ in pattern: every match begins with them. */
+size_t ksym_glob_prefix(const char *pattern, size_t plen);
+
+/* Symbols whose names match pattern, in table order, in chunks: start with
+ * *next = 0; each call writes up to cap indexes to out, returns how many and
+ * advances *next; done when *next == ksym_count().  When the pattern has a
+ * literal prefix and the name index shows at most cap candidates, the first
+ * call answers from that range (sorted into table order) and finishes.
+ * < 0 on bad arguments. */
+int64_t ksym_glob(const struct ksym_table *t, const char *pattern, size_t plen, uint32_t *next,
+                  uint32_t *out, size_t cap);
+
+/* Symbols indexes[0..n) (any order) like ksym_dump_range: addresses, types
+ * and module ids into the arrays (any may be NULL), names into buf each
+ * followed by '\n'.  Stops early while buf has less than KSYM_NAME_MAX + 2
+ * bytes left; returns the number of symbols written (< n when buf filled),
+ * KSYM_ERANGE for an index out of range, KSYM_ENOSPC when none fit. */
+int64_t ksym_symbols_at(const struct ksym_table *t, const uint32_t *indexes, size_t n,
+                        uint64_t *addresses, char *types, int32_t *modules, char *buf,
+                        size_t buflen, size_t *written);
+
+/* ==== end of suffix-aware matching ========================================= */
+
 #endif

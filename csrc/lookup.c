@@ -66,9 +66,24 @@ char ksym_type(const struct ksym_table *t, uint32_t i)
 
 int32_t ksym_module(const struct ksym_table *t, uint32_t i)
 {
-    if (!t || i >= t->count || !t->module_ids)
+    if (!t || i >= t->count)
         return -1;
-    uint16_t id = ksym_rd16(t->module_ids + (size_t)i * 2);
+    uint32_t id;
+    if (t->module_runs) {
+        /* The last run starting at or before i (the first starts at 0). */
+        const uint8_t *r = t->module_runs;
+        uint32_t lo = 0, n = t->module_nruns;
+        while (n > 1) {
+            uint32_t half = n / 2;
+            lo = ksym_rd32(r + (size_t)(lo + half) * 8) <= i ? lo + half : lo;
+            n -= half;
+        }
+        id = ksym_rd32(r + (size_t)lo * 8 + 4);
+    } else if (t->module_ids) {
+        id = ksym_rd16(t->module_ids + (size_t)i * 2);
+    } else {
+        return -1;
+    }
     return id ? (int32_t)id - 1 : -1;
 }
 
@@ -228,23 +243,29 @@ static inline int pos_equals(const struct ksym_table *t, uint32_t pos, const uin
     return rec_equals(t, t->names + ksym_rec_offset(t, idx), q, qlen);
 }
 
-/* The name-index slot value of the name q (index of its first symbol + 1,
- * unique flag), or 0 if no symbol is named q. */
-static uint32_t find_first(const struct ksym_table *t, const uint8_t *q, size_t qlen)
+int ksym__index_has_name(const struct ksym_table *t, uint32_t idx, const uint8_t *q, size_t qlen)
+{
+    return rec_equals(t, t->names + ksym_rec_offset(t, idx), q, qlen);
+}
+
+int64_t ksym__find_first(const struct ksym_table *t, const uint8_t *q, size_t qlen, int *unique)
 {
     if (!t->hash_slots || qlen == 0 || qlen > KSYM_NAME_MAX)
-        return 0;
+        return -1;
     uint64_t h = ksym_hash(q, qlen);
     uint32_t fp = (uint32_t)(h >> 57);
     uint32_t s = ksym_hash_slot(h, t->hash_slots);
     for (;;) {
         uint32_t v = ksym_rd32(t->hash + (size_t)s * 4);
         if (!v)
-            return 0;
+            return -1;
         if ((v >> 25) == fp) {
-            uint32_t idx = (v & 0xFFFFFF) - 1;
-            if (rec_equals(t, t->names + ksym_rec_offset(t, idx), q, qlen))
-                return v;
+            uint32_t pos = (v & 0xFFFFFF) - 1;
+            if (pos_equals(t, pos, q, qlen)) {
+                if (unique)
+                    *unique = (v >> 24) & 1;
+                return pos;
+            }
         }
         if (++s == t->hash_slots)
             s = 0;
@@ -256,10 +277,10 @@ int64_t ksym_lookup_name(const struct ksym_table *t, const char *name, size_t le
 {
     if (!t || !name)
         return -1;
-    uint32_t v = find_first(t, (const uint8_t *)name, len);
-    if (!v)
+    int64_t pos = ksym__find_first(t, (const uint8_t *)name, len, NULL);
+    if (pos < 0)
         return -1;
-    uint32_t idx = (v & 0xFFFFFF) - 1;
+    uint32_t idx = ksym_rdseq(t->seqs + (size_t)pos * 3);
     if (address)
         *address = ksym_addr_at(t, idx);
     return idx;
@@ -270,12 +291,12 @@ int64_t ksym_name_run(const struct ksym_table *t, const char *name, size_t len,
 {
     if (!t || !name)
         return 0;
-    uint32_t v = find_first(t, (const uint8_t *)name, len);
-    if (!v)
+    int unique;
+    int64_t p = ksym__find_first(t, (const uint8_t *)name, len, &unique);
+    if (p < 0)
         return 0;
-    uint32_t pos = ksym_rdseq(t->name_pos + (size_t)((v & 0xFFFFFF) - 1) * 3);
-    uint32_t end = pos + 1;
-    if (!(v & (1u << 24)))
+    uint32_t pos = (uint32_t)p, end = pos + 1;
+    if (!unique)
         while (end < t->count && pos_equals(t, end, (const uint8_t *)name, len))
             end++;
     if (first)

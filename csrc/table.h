@@ -11,21 +11,26 @@
  * Arrays beyond the kernel's own (all little-endian):
  *   addresses     count x u32 offsets from `base` (addr_wide == 0), or
  *                 count x u64 full addresses (addr_wide == 1).
- *   module_ids    count x u16, 0 = core kernel, k = module k - 1; NULL when
- *                 no symbol has a module.
+ *   module_runs   module_nruns x (u32 first index, u32 module value): the
+ *                 maximal runs of equal module value in table order, by
+ *                 first index; value 0 = core kernel, k = module k - 1.
+ *                 Used when those runs number at most count / 8 (modules
+ *                 are contiguous in /proc/kallsyms); else NULL and
+ *   module_ids    count x u16 module values.  Both NULL when no symbol
+ *                 has a module.
  *   module_offs   module_count x u32 offsets into module_names, which holds
  *                 every module name once, NUL-terminated, numbered in order
  *                 of first appearance among the records as they were added
  *                 (input order, as pysyms/reference.py numbers them).
  *   fine          ceil(count / KSYM_FINE_STRIDE) x u32: offset in names of
  *                 the record of symbol k * KSYM_FINE_STRIDE.
- *   name_pos      count x 3 bytes big-endian: the name-order position of
- *                 symbol i (the inverse of seqs_of_names).
  *   hash          hash_slots x u32, open addressing with linear probing over
  *                 the DISTINCT names.  Slot value = (fingerprint << 25) |
- *                 (unique << 24) | (index + 1), 0 = empty, where index is the
- *                 address-order index of the first (lowest-address) symbol of
- *                 that name and unique says no other symbol has the name.
+ *                 (unique << 24) | (pos + 1), 0 = empty, where pos is the
+ *                 name-order position (in seqs_of_names) of the first,
+ *                 lowest-address, symbol of that name, and unique says no
+ *                 other symbol has the name.  Query it only through
+ *                 ksym__find_first() (lookup.c).
  *                 For h = ksym_hash(name): home slot =
  *                 (uint32_t)(((uint64_t)(uint32_t)h * hash_slots) >> 32),
  *                 fingerprint = h >> 57 (7 bits).  Names are inserted in name
@@ -59,10 +64,11 @@ struct ksym_table {
     const uint8_t *seqs;        size_t seqs_len;
     const uint8_t *addresses;   size_t addresses_len;
     const uint8_t *module_ids;  /* count x u16 or NULL */
+    const uint8_t *module_runs; /* module_nruns x (u32, u32) or NULL */
+    uint32_t module_nruns;
     const uint8_t *module_offs; /* module_count x u32 */
     const uint8_t *module_names; size_t module_names_len;
     const uint8_t *fine;        size_t fine_len;
-    const uint8_t *name_pos;    /* count x 3 bytes BE */
     const uint8_t *hash;        /* hash_slots x u32 */
 
     void *block;                /* the one malloc block behind the arrays */
@@ -229,5 +235,15 @@ static inline size_t ksym_rec_offset(const struct ksym_table *t, uint32_t i)
 
 /* Internal functions shared between the .c files. */
 void ksym__decode_tokens(struct ksym_table *t);
+
+/* The name index, the one way to query it: the name-order position of the
+ * first (lowest-address) symbol named exactly q, or -1 if there is none.
+ * Its address-order index is ksym_rdseq(t->seqs + 3 * pos).  *unique (if
+ * not NULL) says whether no other symbol has the name; when it is 0, the
+ * other symbols of the name follow at positions pos + 1, pos + 2, ... */
+int64_t ksym__find_first(const struct ksym_table *t, const uint8_t *q, size_t qlen, int *unique);
+
+/* Does the symbol at address-order index idx have exactly the name q? */
+int ksym__index_has_name(const struct ksym_table *t, uint32_t idx, const uint8_t *q, size_t qlen);
 
 #endif

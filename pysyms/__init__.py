@@ -9,7 +9,9 @@ searched in C, with a pure-Python reference of the same semantics.
 ``pysyms.reference.SymbolTable`` has the same API in pure Python.
 """
 
-from .errors import Error, InvalidSymbolError, ParseError, ZeroAddressesError
+from .errors import (AmbiguousSymbolError, Error, InvalidSymbolError, ParseError, SymbolNotFoundError,
+                     ZeroAddressesError)
+from .matching import Match
 from .symbol import AddressInfo, Symbol
 from .table import SymbolTable
 
@@ -23,5 +25,8 @@ __all__ = [
     "ParseError",
     "ZeroAddressesError",
     "InvalidSymbolError",
+    "SymbolNotFoundError",
+    "AmbiguousSymbolError",
+    "Match",
     "__version__",
 ]

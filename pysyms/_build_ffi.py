@@ -16,7 +16,7 @@ CSRC = ROOT / "csrc"
 HEADER = CSRC / "ksym.h"
 SOURCES = sorted(str(p.relative_to(ROOT)) for p in CSRC.glob("*.c") if not p.name.startswith("test_"))
 
-CFLAGS = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror"]
+CFLAGS = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread"]
 if os.environ.get("PYSYMS_SANITIZE"):
     CFLAGS += ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
                "-fno-sanitize-recover=undefined"]
@@ -43,7 +43,7 @@ ffibuilder.set_source(
     sources=SOURCES,
     include_dirs=[str(CSRC.relative_to(ROOT))],
     extra_compile_args=CFLAGS,
-    extra_link_args=["-fsanitize=address,undefined"] if os.environ.get("PYSYMS_SANITIZE") else [],
+    extra_link_args=["-pthread"] + (["-fsanitize=address,undefined"] if os.environ.get("PYSYMS_SANITIZE") else []),
 )
 
 if __name__ == "__main__":

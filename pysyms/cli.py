@@ -1,13 +1,21 @@
 """The ``pysyms`` command.
 
     pysyms build [SOURCE]          build a table and report what it holds
-    pysyms lookup NAME...          exact name lookups (every match)
+    pysyms lookup NAME...          name lookups (every match, with how it matched)
+                                   [--suffix none|llvm|clone] [--unique] [--sympos N]
+    pysyms grep PATTERN...         symbols whose names match ftrace-style globs
     pysyms addr [ADDR...]          address lookups, %pS style; stdin if no ADDR
     pysyms info                    symbol count, compressed size, ratio
 
 Every command takes ``--source FILE`` (default /proc/kallsyms) and ``--json``
 (one JSON object per line).  Exit status: 0 found, 1 not found, 2 bad usage
-or input.
+or input, 3 ambiguous (``lookup --unique`` matched several symbols; the
+candidates go to stderr).
+
+``lookup`` takes ``module:name`` queries (``vmlinux:name`` for the core
+kernel).  A match found through a suffix policy ends in a tab and its kind,
+``(llvm)`` or ``(clone)``; exact matches carry no tag (JSON always has
+``"kind"``).
 """
 
 import argparse
@@ -15,12 +23,12 @@ import json
 import sys
 import time
 
-from .errors import Error
+from .errors import AmbiguousSymbolError, Error, SymbolNotFoundError
 from .stats import table_stats
 from .table import SymbolTable
 
 DEFAULT_SOURCE = "/proc/kallsyms"
-EXIT_FOUND, EXIT_NOT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_FOUND, EXIT_NOT_FOUND, EXIT_BAD_INPUT, EXIT_AMBIGUOUS = 0, 1, 2, 3
 
 
 def _hex(value):
@@ -71,25 +79,74 @@ def cmd_info(args):
     return EXIT_FOUND
 
 
+def _symbol_line(symbol, kind="exact"):
+    module = f"\t[{symbol.module}]" if symbol.module is not None else ""
+    tag = f"\t({kind})" if kind != "exact" else ""
+    return f"{symbol.address:016x} {symbol.type} {symbol.name}{module}{tag}"
+
+
+def _emit_match(args, query, match):
+    _emit(args, {"query": query, "found": True, "index": match.index,
+                 "address": _hex(match.address), "type": match.type, "name": match.name,
+                 "module": match.module, "kind": match.kind},
+          _symbol_line(match, match.kind))
+
+
+def _not_found(args, query, reason=None):
+    if args.json:
+        print(json.dumps({"query": query, "found": False}))
+    else:
+        print(f"{query}: {reason or 'not found'}", file=sys.stderr)
+
+
 def cmd_lookup(args):
+    if args.sympos < 0:
+        raise Error(f"--sympos must be >= 0, not {args.sympos}")
     table = _load(args.source)
     status = EXIT_FOUND
     for query in args.names:
-        indexes = table.lookup_all(query)
-        if not indexes:
-            status = EXIT_NOT_FOUND
-            if args.json:
-                print(json.dumps({"query": query, "found": False}))
+        try:
+            if args.sympos or args.unique:
+                found = [table.lookup(query, suffix=args.suffix, sympos=args.sympos)]
             else:
-                print(f"{query}: not found", file=sys.stderr)
+                found = table.matches(query, suffix=args.suffix)
+        except ValueError as exc:  # a malformed query such as ":name"
+            raise Error(str(exc)) from None
+        except AmbiguousSymbolError as exc:
+            status = max(status, EXIT_AMBIGUOUS)
+            if args.json:
+                print(json.dumps({"query": query, "found": True, "ambiguous": True,
+                                  "candidates": [dict(m._asdict(), address=_hex(m.address))
+                                                 for m in exc.candidates]}))
+            print(f"pysyms: {exc}", file=sys.stderr)
             continue
-        for index in indexes:
-            symbol = table[index]
-            module = f"\t[{symbol.module}]" if symbol.module is not None else ""
-            _emit(args, {"query": query, "found": True, "index": index,
-                         "address": _hex(symbol.address), "type": symbol.type,
+        except SymbolNotFoundError as exc:
+            found = []
+            reason = str(exc)
+        else:
+            reason = None
+        if not found:
+            status = max(status, EXIT_NOT_FOUND)
+            _not_found(args, query, reason)
+            continue
+        for match in found:
+            _emit_match(args, query, match)
+    return status
+
+
+def cmd_grep(args):
+    table = _load(args.source)
+    status = EXIT_FOUND
+    for pattern in args.patterns:
+        any_found = False
+        for symbol in table.glob(pattern):
+            any_found = True
+            _emit(args, {"pattern": pattern, "address": _hex(symbol.address), "type": symbol.type,
                          "name": symbol.name, "module": symbol.module},
-                  f"{symbol.address:016x} {symbol.type} {symbol.name}{module}")
+                  _symbol_line(symbol))
+        if not any_found:
+            status = EXIT_NOT_FOUND
+            _not_found(args, pattern, "no symbol matches")
     return status
 
 
@@ -140,9 +197,21 @@ def build_parser():
                        help="input listing (default: --source, i.e. /proc/kallsyms)")
     build.set_defaults(func=cmd_build)
 
-    lookup = commands.add_parser("lookup", parents=[common], help="exact name lookups")
+    lookup = commands.add_parser("lookup", parents=[common], help="name lookups (module:name works)")
     lookup.add_argument("names", nargs="+", metavar="NAME")
+    lookup.add_argument("--suffix", choices=("none", "llvm", "clone"), default="none",
+                        help="also match compiler-renamed names when no exact one exists: "
+                             "name.llvm.<hash> (llvm), or any name.<suffix> (clone)")
+    lookup.add_argument("--unique", action="store_true",
+                        help="require one match: several exit 3 and list the candidates on stderr")
+    lookup.add_argument("--sympos", type=int, default=0, metavar="N",
+                        help="print only the N-th match in address order (1-based)")
     lookup.set_defaults(func=cmd_lookup)
+
+    grep = commands.add_parser("grep", parents=[common],
+                               help="symbols matching ftrace-style globs (* ? [...]), table order")
+    grep.add_argument("patterns", nargs="+", metavar="PATTERN")
+    grep.set_defaults(func=cmd_grep)
 
     addr = commands.add_parser("addr", parents=[common], help="address lookups (%%pS format)")
     addr.add_argument("addresses", nargs="*", metavar="ADDR", help="hex addresses; stdin if none")

@@ -1,6 +1,7 @@
 """The one exception family of pysyms: everything raised on purpose derives from Error."""
 
-__all__ = ["Error", "ParseError", "ZeroAddressesError", "InvalidSymbolError"]
+__all__ = ["Error", "ParseError", "ZeroAddressesError", "InvalidSymbolError", "SymbolNotFoundError",
+           "AmbiguousSymbolError"]
 
 
 class Error(Exception):
@@ -38,3 +39,27 @@ class InvalidSymbolError(Error, ValueError):
         self.reason = reason
         self.record = record
         super().__init__(f"record {record}: {reason}")
+
+
+class SymbolNotFoundError(Error, LookupError):
+    """``lookup`` found no symbol (or fewer than ``sympos``).
+
+    ``name`` is the query as given, ``sympos`` the position asked for.
+    """
+
+    def __init__(self, message, name=None, sympos=0):
+        self.name = name
+        self.sympos = sympos
+        super().__init__(message)
+
+
+class AmbiguousSymbolError(Error, LookupError):
+    """``lookup`` with ``sympos=0`` found more than one symbol (the kernel's
+    ``EADDRNOTAVAIL`` case).  ``candidates`` lists every match (objects with
+    ``name``, ``address``, ``module``, ``kind``, ``index``) in address order;
+    the message lists them too."""
+
+    def __init__(self, message, name=None, candidates=()):
+        self.name = name
+        self.candidates = list(candidates)
+        super().__init__(message)

@@ -24,6 +24,8 @@ from operator import itemgetter
 
 from . import _format
 from .errors import Error, InvalidSymbolError, ParseError
+from .matching import (ANY_MODULE, Match, glob_literal_prefix, glob_regex, match_kind, parse_query,
+                       policy_code, select_match)
 from .sources import parse_text, read_file
 from .symbol import AddressInfo, Symbol
 
@@ -654,3 +656,96 @@ class SymbolTable:
         return (sum(map(len, arrays)) + len(self._addresses) * self._addresses.itemsize
                 + len(self._module_ids) * self._module_ids.itemsize
                 + sum(len(m.encode("utf-8", "surrogateescape")) + 1 for m in self._module_names))
+
+    # ==== suffix-aware matching and globs (issue #3) ==========================
+    # Semantics: pysyms/matching.py.  Candidates come from a range search over
+    # seqs_of_names (the kernel's binary search, for a prefix); each one is
+    # then checked against the strip rules by their definitions.
+
+    def _prefix_range(self, prefix):
+        """Name-order positions ``(lo, hi)`` of the names beginning with ``prefix``."""
+        low, high = 0, self._count
+        while low < high:  # first name not < prefix
+            mid = (low + high) // 2
+            if self._name_at_position(mid) < prefix:
+                low = mid + 1
+            else:
+                high = mid
+        start, high = low, self._count
+        while low < high:  # first name after every name beginning with prefix
+            mid = (low + high) // 2
+            probe = self._name_at_position(mid)
+            if probe < prefix or probe.startswith(prefix):
+                low = mid + 1
+            else:
+                high = mid
+        return start, low
+
+    def _match(self, i, kind):
+        text, _ = self.expand_symbol(self.get_symbol_offset(i))
+        return Match(self._addresses[i], _decode(text[1:]), chr(text[0]), self._module_of(i), i, kind)
+
+    def _matches(self, name, suffix, module):
+        query, module_filter = parse_query(name, module)
+        policy_code(suffix)
+        q = encode_name(query)
+        if not q or len(q) > _format.NAME_MAX:
+            return query, module_filter, []
+
+        def keep(i):
+            return module_filter is ANY_MODULE or self._module_of(i) == module_filter
+
+        exact = [i for i in self.lookup_all(q) if keep(i)]
+        if exact or suffix == "none":
+            return query, module_filter, [self._match(i, "exact") for i in exact]
+        low, high = self._prefix_range(q + b".")
+        found = []
+        for pos in range(low, high):
+            i = self.get_symbol_seq(pos)
+            if keep(i):
+                kind = match_kind(self._name_at_position(pos), q, suffix)
+                if kind is not None:
+                    found.append((i, kind))
+        found.sort()
+        return query, module_filter, [self._match(i, kind) for i, kind in found]
+
+    def matches(self, name, suffix="none", module=None):
+        """Every symbol matching ``name`` as :class:`~pysyms.Match` objects in
+        address order; see :meth:`pysyms.SymbolTable.matches`."""
+        return self._matches(name, suffix, module)[2]
+
+    def lookup(self, name, suffix="none", sympos=0, module=None):
+        """One symbol as a :class:`~pysyms.Match`; see :meth:`pysyms.SymbolTable.lookup`."""
+        query, module_filter, found = self._matches(name, suffix, module)
+        return select_match(found, query, module_filter, suffix, sympos)
+
+    def lookup_name_without_suffix(self, name):
+        """Address of the lowest-address symbol named exactly ``name``; if there
+        is none, of the lowest-address one whose name cut at its first
+        ``.llvm.`` is ``name``; else None."""
+        found = self.matches(encode_name(name), "llvm", module=None)
+        return found[0].address if found else None
+
+    def glob(self, pattern):
+        """Iterator of the :class:`Symbol` objects whose names match the
+        ftrace-style glob ``pattern``, in table order."""
+        pattern = encode_name(pattern)
+        return self._glob(glob_regex(pattern), glob_literal_prefix(pattern))
+
+    def _glob(self, regex, prefix):
+        fullmatch = regex.fullmatch
+        if prefix:
+            low, high = self._prefix_range(prefix)
+            for i in sorted(self.get_symbol_seq(pos) for pos in range(low, high)):
+                text, _ = self.expand_symbol(self.get_symbol_offset(i))
+                if fullmatch(text, 1):
+                    yield self._symbol(i, text)
+            return
+        offset = 0
+        expand = self.expand_symbol
+        for i in range(self._count):
+            text, offset = expand(offset)
+            if fullmatch(text, 1):
+                yield self._symbol(i, text)
+
+    # ==== end of suffix-aware matching ==========================================

@@ -9,6 +9,7 @@ import threading
 
 from ._native import ffi, lib
 from .errors import Error, InvalidSymbolError, ParseError, ZeroAddressesError
+from .matching import ANY_MODULE, KINDS, Match, parse_query, policy_code, select_match
 from .symbol import AddressInfo, Symbol
 
 __all__ = ["SymbolTable", "encode_name"]
@@ -300,3 +301,144 @@ class SymbolTable:
     def modules(self):
         """Names of the modules that own symbols, in module-id order."""
         return list(self._modules)
+
+    # ==== suffix-aware matching and globs (issue #3; csrc/match.c) =========
+    # Semantics: pysyms/matching.py.  Everything below is one block so that
+    # it merges cleanly with other work on this class.
+
+    class _MatchScratch(threading.local):
+        """Per-thread result buffers of ksym_match (cffi drops the GIL)."""
+
+        CAP = 64
+
+        def __init__(self):
+            self.indexes = ffi.new("uint32_t[]", self.CAP)
+            self.kinds = ffi.new("uint8_t[]", self.CAP)
+
+    _match_scratch = _MatchScratch()
+    _GLOB_CHUNK = 8192
+    _NAMES_BATCH = 1024  # names expanded per ksym_symbols_at call
+    _new_uncleared = staticmethod(ffi.new_allocator(should_clear_after_alloc=False))
+
+    def _module_filter_id(self, module):
+        """C module filter of a parsed filter, or None for a module this table lacks."""
+        if module is ANY_MODULE:
+            return lib.KSYM_MODULE_ANY
+        if module is None:
+            return -1
+        try:
+            return self._modules.index(module)
+        except ValueError:
+            return None
+
+    def _match_object(self, index, kind):
+        out = _scratch
+        n = lib.ksym_symbol(self._table, index, out.address, out.type, out.module, out.name, _NAME_BUFLEN)
+        if n < 0:
+            raise Error(ffi.string(lib.ksym_strerror(n)).decode())
+        return _new_tuple(Match, (out.address[0], _decode(ffi.unpack(out.name, n)),
+                                  out.type[0].decode("latin-1"), self._module_by_id[out.module[0]],
+                                  index, kind))
+
+    def _symbol_at(self, index):
+        out = _scratch
+        n = lib.ksym_symbol(self._table, index, out.address, out.type, out.module, out.name, _NAME_BUFLEN)
+        if n < 0:
+            raise Error(ffi.string(lib.ksym_strerror(n)).decode())
+        return _new_tuple(Symbol, (out.address[0], out.type[0].decode("latin-1"),
+                                   _decode(ffi.unpack(out.name, n)), self._module_by_id[out.module[0]]))
+
+    def _matches(self, name, suffix, module):
+        query, module_filter = parse_query(name, module)
+        policy = policy_code(suffix)
+        raw = encode_name(query)
+        module_id = self._module_filter_id(module_filter)
+        if module_id is None:
+            return query, module_filter, []
+        scratch = self._match_scratch
+        indexes, kinds, cap = scratch.indexes, scratch.kinds, scratch.CAP
+        n = lib.ksym_match(self._table, raw, len(raw), policy, module_id, indexes, kinds, cap)
+        if n > cap:
+            cap = n
+            indexes = ffi.new("uint32_t[]", cap)
+            kinds = ffi.new("uint8_t[]", cap)
+            n = lib.ksym_match(self._table, raw, len(raw), policy, module_id, indexes, kinds, cap)
+        if n < 0:
+            raise Error(ffi.string(lib.ksym_strerror(n)).decode())
+        found = [self._match_object(i, KINDS[k])
+                 for i, k in zip(ffi.unpack(indexes, n), ffi.unpack(kinds, n))]
+        return query, module_filter, found
+
+    def matches(self, name, suffix="none", module=None):
+        """Every symbol matching ``name`` as :class:`~pysyms.Match` objects in
+        address order.  ``suffix``: ``'none'`` (exact only), ``'llvm'`` or
+        ``'clone'`` (see :mod:`pysyms.matching`); exact matches, when there are
+        any, are the whole answer.  ``module='x'`` or a name ``'x:name'``
+        restricts to module ``x`` (``'vmlinux'``: the core kernel) before that."""
+        return self._matches(name, suffix, module)[2]
+
+    def lookup(self, name, suffix="none", sympos=0, module=None):
+        """One symbol as a :class:`~pysyms.Match`: ``sympos=0`` requires a unique
+        match (else :class:`~pysyms.AmbiguousSymbolError` listing the
+        candidates), ``sympos=N`` picks the N-th in address order; no match
+        raises :class:`~pysyms.SymbolNotFoundError`.  Arguments as :meth:`matches`."""
+        query, module_filter, found = self._matches(name, suffix, module)
+        return select_match(found, query, module_filter, suffix, sympos)
+
+    def lookup_name_without_suffix(self, name):
+        """Address of the lowest-address symbol named exactly ``name``; if there
+        is none, of the lowest-address one whose name cut at its first
+        ``.llvm.`` is ``name``; else None."""
+        if name.__class__ is str:
+            name = name.encode("utf-8", "surrogateescape")
+        elif name.__class__ is not bytes:
+            name = encode_name(name)
+        address = _scratch.address
+        if lib.ksym_lookup_name_suffix(self._table, name, len(name), lib.KSYM_SUFFIX_LLVM, address) < 0:
+            return None
+        return address[0]
+
+    def glob(self, pattern):
+        """Iterator of the :class:`Symbol` objects whose names match the
+        ftrace-style glob ``pattern`` (``*``, ``?``, ``[...]`` with ranges and
+        ``!``/``^``), in table order; matched in C over the compressed names."""
+        return self._glob(encode_name(pattern))
+
+    def _symbols_at(self, indexes, n):
+        """Symbol objects for the first n indexes of a cdata array, names
+        expanded by C in batches."""
+        new = self._new_uncleared
+        addresses = new("uint64_t[]", n)
+        types = new("char[]", n)
+        modules = new("int32_t[]", n)
+        buflen = min(n, self._NAMES_BATCH) * (lib.KSYM_NAME_MAX + 2)
+        buf = new("char[]", buflen)
+        written = ffi.new("size_t *")
+        module_by_id = self._module_by_id
+        done = 0
+        out = []
+        while done < n:
+            k = lib.ksym_symbols_at(self._table, indexes + done, n - done, addresses + done,
+                                    types + done, modules + done, buf, buflen, written)
+            if k <= 0:
+                raise Error(ffi.string(lib.ksym_strerror(k)).decode())
+            names = ffi.unpack(buf, written[0] - 1).decode("utf-8", "surrogateescape").split("\n")
+            out += names
+            done += k
+        return [_new_tuple(Symbol, fields) for fields in
+                zip(ffi.unpack(addresses, n), ffi.unpack(types, n).decode("latin-1"), out,
+                    [module_by_id[m] for m in ffi.unpack(modules, n)])]
+
+    def _glob(self, pattern):
+        table = self._table
+        chunk = self._GLOB_CHUNK
+        out = ffi.new("uint32_t[]", chunk)
+        next_index = ffi.new("uint32_t *")
+        while next_index[0] < self._count:
+            n = lib.ksym_glob(table, pattern, len(pattern), next_index, out, chunk)
+            if n < 0:
+                raise Error(ffi.string(lib.ksym_strerror(n)).decode())
+            if n:
+                yield from self._symbols_at(out, n)
+
+    # ==== end of suffix-aware matching =======================================

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 # The suite runs with --import-mode=importlib: make the helper modules
 # (strategies.py, oracle.py) beside this file importable.
@@ -30,6 +30,9 @@ settings.register_profile(
     deadline=None,
     max_examples=60,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    # the explain phase re-runs a failing example under coverage tracing many
+    # times: minutes with the pure-Python reference, for little insight here
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pysyms"))
 

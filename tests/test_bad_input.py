@@ -165,31 +165,49 @@ def test_good_sources(impl, tmp_path, content, expected):
 
 # ---- byte soup: never a crash, and both readers agree ------------------------------------------
 
-FIELD = st.one_of(
-    st.sampled_from([b"ffffffff81000000", b"0", b"1", b"00000000000000000", b"0x10", b"fFfF", b"g1",
-                     b"ffffffffffffffff", b"0000000000000017"]),
-    st.sampled_from([b"T", b"t", b"W", b"w", b"U", b"TT", b"\x01", b"\x80", b"?", b"["]),
+ADDR = st.sampled_from([b"ffffffff81000000", b"0", b"1", b"abc", b"ABCDEF0123456789", b"ffffffffffffffff",
+                        b"00000000000000000", b"0x10", b"g1", b"-1", b"+1", b"1_0"])
+SIZE = st.sampled_from([b"0000000000000017", b"0", b"F", b"00000000000000017", b"x", b"0x1"])
+TYPE = st.sampled_from([b"T", b"t", b"W", b"w", b"U", b"?", b"~", b"TT", b"\x01", b"\x7f", b"\x80", b"["])
+NAME = st.one_of(
     st.sampled_from([b"foo", b"foo.isra.0", b"_start", b"a" * 511, b"a" * 512, b"\xff\xfe", b"x\x00y",
-                     b"x\x0by", b"x\ry", b"x\x0cy"]),
-    st.sampled_from([b"[mod]", b"[]", b"[a[b]", b"[x", b"y]", b"[" + b"m" * 256 + b"]", b"[a b]"]),
-    st.binary(max_size=6),
+                     b"x\x0by", b"x\ry", b"x\x0cy", b"[x]", b"]", b"\x01"]),
+    st.binary(min_size=1, max_size=6),
 )
+MODULE = st.sampled_from([b"[mod]", b"[__builtin__ftrace]", b"[]", b"[a[b]", b"[a]b]", b"[x", b"y]", b"[",
+                          b"[" + b"m" * 255 + b"]", b"[" + b"m" * 256 + b"]", b"[a\x0bb]", b"[\xff]"])
+TEMPLATES = [(ADDR, TYPE, NAME), (ADDR, TYPE, NAME, MODULE), (ADDR, SIZE, TYPE, NAME), (TYPE, NAME), ()]
+FIELD = st.one_of(ADDR, SIZE, TYPE, NAME, MODULE, st.binary(max_size=6))
 SEP = st.sampled_from([b" ", b"\t", b"  ", b" \t ", b"\x0b", b"\x0c", b"\r", b""])
+GAP = st.sampled_from([b" ", b"\t", b" \t", b"   "])
+
+
+@st.composite
+def soup_line(draw):
+    if draw(st.integers(0, 3)) == 0:
+        # free-form: any fields, any separators (including none and \v, \f, \r)
+        parts = [draw(SEP) if draw(st.booleans()) else b""]
+        for _ in range(draw(st.integers(0, 5))):
+            parts += [draw(FIELD), draw(SEP)]
+    else:
+        # one of the grammar's line shapes, with mostly valid fields
+        template = draw(st.sampled_from(TEMPLATES))
+        parts = [draw(GAP) if draw(st.integers(0, 4)) == 0 else b""]
+        for k, field in enumerate(template):
+            parts += [draw(GAP) if k else b"", draw(field)]
+        if draw(st.integers(0, 4)) == 0:
+            parts.append(draw(GAP))
+    line = b"".join(parts)
+    if draw(st.integers(0, 4)) == 0:
+        line += b"\r"
+    return line
 
 
 @st.composite
 def soup(draw):
-    if draw(st.integers(0, 3)) == 0:
+    if draw(st.integers(0, 4)) == 0:
         return draw(st.binary(max_size=400))
-    lines = []
-    for _ in range(draw(st.integers(0, 10))):
-        parts = [draw(SEP) if draw(st.booleans()) else b""]
-        for _ in range(draw(st.integers(0, 5))):
-            parts += [draw(FIELD), draw(SEP)]
-        line = b"".join(parts)
-        if draw(st.integers(0, 4)) == 0:
-            line += b"\r"
-        lines.append(line)
+    lines = draw(st.lists(soup_line(), max_size=10))
     return b"\n".join(lines) + (b"\n" if draw(st.booleans()) else b"")
 
 
@@ -210,7 +228,7 @@ def python_outcome(data):
     return ("ok", [oracle.as_symbol_tuple(r) for r in oracle.kernel_sort(records)])
 
 
-@settings(max_examples=300)
+@settings(max_examples=500)
 @given(soup())
 @example(b"")
 @example(b"\x00")

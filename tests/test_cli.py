@@ -134,9 +134,9 @@ def test_lookup_json(source, capsys):
     objs = [json.loads(line) for line in out]
     assert objs == [
         {"query": "helper", "found": True, "index": 2, "address": "0xffffffff81000100", "type": "t",
-         "name": "helper", "module": None},
+         "name": "helper", "module": None, "kind": "exact"},
         {"query": "helper", "found": True, "index": 4, "address": "0xffffffff81000300", "type": "t",
-         "name": "helper", "module": None},
+         "name": "helper", "module": None, "kind": "exact"},
         {"query": "nope", "found": False},
     ]
 

@@ -175,7 +175,7 @@ def test_structure(impl, records):
     oracle.check_arrays(table.kernel_arrays(), records)
 
 
-@settings(max_examples=50)
+@settings(max_examples=30)
 @given(records=symbol_lists(max_size=1000))
 def test_equals_independent_compressor(impl, records):
     assert impl.from_records(records).kernel_arrays() == oracle.expected_arrays(records)
