@@ -129,14 +129,17 @@ int64_t ksym_name_run(const struct ksym_table *t, const char *name, size_t len,
 /* Address-order index of the symbol at name-order position pos. */
 uint32_t ksym_seq(const struct ksym_table *t, uint32_t pos);
 
+/* All fields are 64-bit so that a caller may read the whole answer as one
+ * array of KSYM_ADDR_INFO_WORDS u64 (the Python wrapper does). */
 struct ksym_addr_info {
-    uint32_t index;    /* first alias at the symbol's address */
-    int32_t module;    /* its module id, -1 for the core kernel */
-    uint32_t name_len; /* bytes written to the name buffer, when one is given */
     uint64_t address;  /* the symbol's address */
     uint64_t offset;   /* query - address */
     uint64_t size;     /* next strictly higher address - address; 0 if unknown */
+    uint64_t index;    /* first alias at the symbol's address */
+    int64_t module;    /* its module id, -1 for the core kernel */
+    uint64_t name_len; /* bytes written to the name buffer, when one is given */
 };
+#define KSYM_ADDR_INFO_WORDS 6
 
 /* Address lookup (DESIGN.md "Address lookup").  Returns 1 and fills *info
  * when a symbol covers addr, else 0.  When name is not NULL the symbol's

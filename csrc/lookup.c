@@ -405,7 +405,7 @@ int ksym_lookup_addr(const struct ksym_table *t, uint64_t addr, struct ksym_addr
             int len = ksym_name(t, idx, name, namelen);
             if (len < 0)
                 return len;
-            info->name_len = (uint32_t)len;
+            info->name_len = (uint64_t)len;
         }
     } else if (name) {
         int len = ksym_name(t, idx, name, namelen);

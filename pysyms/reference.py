@@ -24,6 +24,7 @@ from operator import itemgetter
 
 from . import _format
 from .errors import Error, InvalidSymbolError, ParseError
+from .names import check_index, decode_name, encode_name
 from .matching import (ANY_MODULE, Match, glob_literal_prefix, glob_regex, match_kind, parse_query,
                        policy_code, select_match)
 from .sources import parse_text, read_file
@@ -34,7 +35,6 @@ __all__ = [
     "build_arrays",
     "check_record",
     "compress_symbols",
-    "encode_name",
     "kernel_order",
     "may_be_linker_script_provided",
     "names_and_markers",
@@ -59,19 +59,8 @@ _BIG_ENDIAN_HOST = sys.byteorder == "big"
 # ---- record validation (mirrors ksym_builder_add) ---------------------------
 
 
-def encode_name(name):
-    """A name as bytes: ``str`` is encoded UTF-8 with surrogateescape, ``bytes`` pass."""
-    if name.__class__ is bytes:
-        return name
-    if isinstance(name, str):
-        return name.encode("utf-8", "surrogateescape")
-    if isinstance(name, (bytes, bytearray, memoryview)):
-        return bytes(name)
-    raise TypeError(f"a symbol name must be str or bytes, not {type(name).__name__}")
 
 
-def _decode(raw):
-    return raw.decode("utf-8", "surrogateescape")
 
 
 def _type_byte(type_):
@@ -414,7 +403,7 @@ class SymbolTable:
         self._seqs = arrays["seqs_of_names"]
         self._addresses = addresses
         self._module_ids = module_ids
-        self._module_names = [_decode(raw) for raw in module_names]
+        self._module_names = [decode_name(raw) for raw in module_names]
         self._count = len(addresses)
         # Derived once from the two token arrays (not from the builder), so a
         # lookup still reads what the arrays say.
@@ -549,21 +538,13 @@ class SymbolTable:
     def __len__(self):
         return self._count
 
-    def _index(self, i):
-        if not isinstance(i, int):
-            raise TypeError(f"symbol index must be an int, not {type(i).__name__}")
-        if i < 0:
-            i += self._count
-        if not 0 <= i < self._count:
-            raise IndexError("symbol index out of range")
-        return i
 
     def _symbol(self, i, text):
-        return Symbol(self._addresses[i], chr(text[0]), _decode(text[1:]), self._module_of(i))
+        return Symbol(self._addresses[i], chr(text[0]), decode_name(text[1:]), self._module_of(i))
 
     def __getitem__(self, i):
         """Symbol ``i`` in table order (negative indexes count from the end)."""
-        i = self._index(i)
+        i = check_index(i, self._count)
         text, _ = self.expand_symbol(self.get_symbol_offset(i))
         return self._symbol(i, text)
 
@@ -634,7 +615,7 @@ class SymbolTable:
         else:
             return None
         text, _ = self.expand_symbol(self.get_symbol_offset(first))
-        return AddressInfo(_decode(text[1:]), start, address - start, size, self._module_of(first), first)
+        return AddressInfo(decode_name(text[1:]), start, address - start, size, self._module_of(first), first)
 
     # ---- the kernel's arrays ---------------------------------------------------
 
@@ -683,7 +664,7 @@ class SymbolTable:
 
     def _match(self, i, kind):
         text, _ = self.expand_symbol(self.get_symbol_offset(i))
-        return Match(self._addresses[i], _decode(text[1:]), chr(text[0]), self._module_of(i), i, kind)
+        return Match(self._addresses[i], decode_name(text[1:]), chr(text[0]), self._module_of(i), i, kind)
 
     def _matches(self, name, suffix, module):
         query, module_filter = parse_query(name, module)

@@ -9,31 +9,23 @@ import threading
 
 from ._native import ffi, lib
 from .errors import Error, InvalidSymbolError, ParseError, ZeroAddressesError
+from .names import check_index, decode_name, encode_name
 from .matching import ANY_MODULE, KINDS, Match, parse_query, policy_code, select_match
 from .symbol import AddressInfo, Symbol
 
-__all__ = ["SymbolTable", "encode_name"]
+__all__ = ["SymbolTable"]
 
 _U64_MAX = (1 << 64) - 1
 _DUMP_CHUNK = 8192  # symbols expanded per C call while iterating
 
 
-def encode_name(name):
-    """A name as bytes: ``str`` is encoded UTF-8 with surrogateescape, ``bytes`` pass."""
-    if name.__class__ is bytes:
-        return name
-    if isinstance(name, str):
-        return name.encode("utf-8", "surrogateescape")
-    if isinstance(name, (bytes, bytearray, memoryview)):
-        return bytes(name)
-    raise TypeError(f"a symbol name must be str or bytes, not {type(name).__name__}")
 
 
-def _decode(raw):
-    return raw.decode("utf-8", "surrogateescape")
 
 
 _NAME_BUFLEN = lib.KSYM_NAME_MAX + 1
+_ADDR_INFO_WORDS = lib.KSYM_ADDR_INFO_WORDS
+_lookup_addr = lib.ksym_lookup_addr
 _new_tuple = tuple.__new__
 
 
@@ -46,6 +38,7 @@ class _Scratch(threading.local):
         self.type = ffi.new("char[1]")
         self.module = ffi.new("int32_t[1]")
         self.info = ffi.new("struct ksym_addr_info *")
+        self.info_words = ffi.cast("uint64_t *", self.info)  # the same bytes, read in one unpack
         self.name = ffi.new("char[]", _NAME_BUFLEN)
 
 
@@ -113,16 +106,17 @@ class SymbolTable:
     :meth:`from_file` or :meth:`from_records`.
     """
 
-    __slots__ = ("_table", "_count", "_modules", "_module_by_id")
+    __slots__ = ("_table", "_count", "_modules", "_module_by_id", "_module_of_word")
 
     def __init__(self, _table):
         self._table = _table
         self._count = int(lib.ksym_count(_table))
         self._modules = [
-            _decode(ffi.string(lib.ksym_module_name(_table, k)))
+            decode_name(ffi.string(lib.ksym_module_name(_table, k)))
             for k in range(lib.ksym_module_count(_table))
         ]
         self._module_by_id = self._modules + [None]  # index -1 is the core kernel
+        self._module_of_word = dict(enumerate(self._modules))  # u64-read module id -> name; core: missing
 
     # ---- construction ----------------------------------------------------
 
@@ -182,23 +176,19 @@ class SymbolTable:
     def __len__(self):
         return self._count
 
-    def _index(self, i):
-        if not isinstance(i, int):
-            raise TypeError(f"symbol index must be an int, not {type(i).__name__}")
-        if i < 0:
-            i += self._count
-        if not 0 <= i < self._count:
-            raise IndexError("symbol index out of range")
-        return i
 
-    def __getitem__(self, i):
-        i = self._index(i)
+    def _fields(self, i):
+        """``(address, type, name, module)`` of symbol ``i``, in one C call."""
         out = _scratch
         n = lib.ksym_symbol(self._table, i, out.address, out.type, out.module, out.name, _NAME_BUFLEN)
         if n < 0:
             raise Error(ffi.string(lib.ksym_strerror(n)).decode())
-        return _new_tuple(Symbol, (out.address[0], out.type[0].decode("latin-1"),
-                                   _decode(ffi.unpack(out.name, n)), self._module_by_id[out.module[0]]))
+        return (out.address[0], out.type[0].decode("latin-1"), decode_name(ffi.unpack(out.name, n)),
+                self._module_by_id[out.module[0]])
+
+    def __getitem__(self, i):
+        """Symbol ``i`` in table order (negative indexes count from the end)."""
+        return _new_tuple(Symbol, self._fields(check_index(i, self._count)))
 
     def __iter__(self):
         table = self._table
@@ -266,12 +256,11 @@ class SymbolTable:
         if not 0 <= address <= _U64_MAX:
             return None
         out = _scratch
-        info = out.info
-        if lib.ksym_lookup_addr(self._table, address, info, out.name, _NAME_BUFLEN) <= 0:
+        if _lookup_addr(self._table, address, out.info, out.name, _NAME_BUFLEN) <= 0:
             return None
-        return _new_tuple(AddressInfo, (_decode(ffi.unpack(out.name, info.name_len)), info.address,
-                                        info.offset, info.size, self._module_by_id[info.module],
-                                        info.index))
+        found, offset, size, index, module, name_len = ffi.unpack(out.info_words, _ADDR_INFO_WORDS)
+        return _new_tuple(AddressInfo, (decode_name(ffi.unpack(out.name, name_len)), found, offset, size,
+                                        self._module_of_word.get(module), index))
 
     # ---- the kernel's arrays ------------------------------------------------
 
@@ -332,21 +321,8 @@ class SymbolTable:
             return None
 
     def _match_object(self, index, kind):
-        out = _scratch
-        n = lib.ksym_symbol(self._table, index, out.address, out.type, out.module, out.name, _NAME_BUFLEN)
-        if n < 0:
-            raise Error(ffi.string(lib.ksym_strerror(n)).decode())
-        return _new_tuple(Match, (out.address[0], _decode(ffi.unpack(out.name, n)),
-                                  out.type[0].decode("latin-1"), self._module_by_id[out.module[0]],
-                                  index, kind))
-
-    def _symbol_at(self, index):
-        out = _scratch
-        n = lib.ksym_symbol(self._table, index, out.address, out.type, out.module, out.name, _NAME_BUFLEN)
-        if n < 0:
-            raise Error(ffi.string(lib.ksym_strerror(n)).decode())
-        return _new_tuple(Symbol, (out.address[0], out.type[0].decode("latin-1"),
-                                   _decode(ffi.unpack(out.name, n)), self._module_by_id[out.module[0]]))
+        address, type_, name, module = self._fields(index)
+        return _new_tuple(Match, (address, name, type_, module, index, kind))
 
     def _matches(self, name, suffix, module):
         query, module_filter = parse_query(name, module)
