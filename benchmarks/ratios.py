@@ -24,16 +24,16 @@ def summarize(path):
         params = bench.get("params") or {}
         impl = params.get("impl", "c")
         op = bench["name"].split("[")[0].removeprefix("test_")
-        dataset = params.get("dataset", "")
-        rows[(op, dataset)][impl] = per_call(bench)
+        variant = "-".join(str(v) for k, v in sorted(params.items()) if k != "impl")
+        rows[(op, variant)][impl] = per_call(bench)
     machine = run.get("machine_info", {})
     print(f"machine: {machine.get('node')} {machine.get('machine')} {machine.get('cpu', {}).get('brand_raw', '')}"
           f" python {machine.get('python_version')}")
-    print(f"{'operation':28} {'dataset':10} {'C median':>14} {'reference':>14} {'ratio':>8}")
-    for (op, dataset), impls in sorted(rows.items()):
+    print(f"{'operation':18} {'variant':24} {'C median':>12} {'reference':>12} {'ratio':>8}")
+    for (op, variant), impls in sorted(rows.items()):
         c, ref = impls.get("c"), impls.get("reference")
         ratio = f"{ref / c:8.1f}" if c and ref else " " * 8
-        print(f"{op:28} {dataset:10} {_fmt(c):>14} {_fmt(ref):>14} {ratio}")
+        print(f"{op:18} {variant:24} {_fmt(c):>12} {_fmt(ref):>12} {ratio}")
 
 
 def _fmt(seconds):

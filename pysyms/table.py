@@ -190,32 +190,40 @@ class SymbolTable:
         """Symbol ``i`` in table order (negative indexes count from the end)."""
         return _new_tuple(Symbol, self._fields(check_index(i, self._count)))
 
-    def __iter__(self):
-        table = self._table
-        chunk = min(_DUMP_CHUNK, max(self._count, 1))
+    def _dump_chunks(self):
+        """Symbols in table order, a chunk per C call: lists of addresses,
+        type letters (a str), names and module names."""
+        table, count = self._table, self._count
+        chunk = min(_DUMP_CHUNK, max(count, 1))
         addresses = ffi.new("uint64_t[]", chunk)
         types = ffi.new("char[]", chunk)
         modules = ffi.new("int32_t[]", chunk)
-        buflen = chunk * (lib.KSYM_NAME_MAX + 1)
+        buflen = chunk * _NAME_BUFLEN
         buf = ffi.new("char[]", buflen)
         written = ffi.new("size_t *")
         module_by_id = self._module_by_id
         start = 0
-        while start < self._count:
-            n = lib.ksym_dump_range(table, start, min(chunk, self._count - start), addresses, types,
+        while start < count:
+            n = lib.ksym_dump_range(table, start, min(chunk, count - start), addresses, types,
                                     modules, buf, buflen, written)
             if n <= 0:
                 raise Error(ffi.string(lib.ksym_strerror(n)).decode())
-            names = ffi.unpack(buf, written[0]).decode("utf-8", "surrogateescape").split("\n")
-            letters = ffi.unpack(types, n).decode("latin-1")
-            mods = ffi.unpack(modules, n)
-            yield from [_new_tuple(Symbol, fields) for fields in
-                        zip(ffi.unpack(addresses, n), letters, names, [module_by_id[m] for m in mods])]
+            names = decode_name(ffi.unpack(buf, written[0] - 1)).split("\n")  # drop the last '\n'
+            yield (ffi.unpack(addresses, n), ffi.unpack(types, n).decode("latin-1"), names,
+                   [module_by_id[m] for m in ffi.unpack(modules, n)])
             start += n
 
+    def __iter__(self):
+        """Every symbol in table order, expanded by C a chunk at a time."""
+        for addresses, letters, names, modules in self._dump_chunks():
+            yield from [_new_tuple(Symbol, fields) for fields in zip(addresses, letters, names, modules)]
+
     def names(self):
-        """Every name in table order, as a list of ``str`` (one C call per chunk)."""
-        return [symbol.name for symbol in self]
+        """Every name in table order, as a list of ``str`` (no Symbol objects)."""
+        names = []
+        for chunk in self._dump_chunks():
+            names += chunk[2]
+        return names
 
     # ---- lookups -----------------------------------------------------------
 

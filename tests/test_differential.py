@@ -58,6 +58,7 @@ def test_c_equals_reference(c_impl, ref_impl, records):
     assert len(c) == len(ref) == len(records)
     assert c.kernel_arrays() == ref.kernel_arrays()
     assert list(c) == list(ref)
+    assert c.names() == ref.names() == [symbol.name for symbol in ref]
     assert set(c.modules) == set(ref.modules)
 
     names = {oracle.normalise(r).name for r in records}
