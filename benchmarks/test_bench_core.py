@@ -6,8 +6,6 @@ Run: pytest benchmarks --benchmark-only --benchmark-json=benchmarks/results/<nam
 Per-call figures: divide the median by the batch size noted in each test.
 """
 
-import pytest
-
 from conftest import IMPLS
 
 BATCH = 1000  # lookups per benchmark round

@@ -2,15 +2,12 @@
 
 import io
 import json
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import oracle
-import pysyms
+from cli_process import run_pysyms_process
 from pysyms import cli
 
 SOURCE = (
@@ -221,13 +218,8 @@ def test_bad_usage(argv, capsys):
 
 
 def test_python_m_pysyms(source):
-    package_parent = str(Path(pysyms.__file__).resolve().parent.parent)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = package_parent + os.pathsep + env.get("PYTHONPATH", "")
-    result = subprocess.run([sys.executable, "-m", "pysyms", "info", "--source", source],
-                            capture_output=True, text=True, env=env, timeout=120)
+    result = run_pysyms_process(["info", "--source", source])
     assert result.returncode == 0, result.stderr
     assert ["symbols", "6"] in [line.split() for line in result.stdout.splitlines()]
-    result = subprocess.run([sys.executable, "-m", "pysyms", "lookup", "--source", source, "nope"],
-                            capture_output=True, text=True, env=env, timeout=120)
+    result = run_pysyms_process(["lookup", "--source", source, "nope"])
     assert result.returncode == 1

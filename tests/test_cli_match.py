@@ -1,11 +1,10 @@
 """``pysyms lookup --suffix/--unique/--sympos`` and ``pysyms grep`` (issue #3)."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
+from cli_process import run_pysyms_process
 from pysyms import cli
 
 SOURCE = (
@@ -108,6 +107,5 @@ def test_grep_json(source, capsys):
 
 
 def test_exit_code_through_process(source):
-    result = subprocess.run([sys.executable, "-m", "pysyms", "lookup", "--source", source, "--suffix",
-                             "clone", "--unique", "dup"], capture_output=True, text=True)
+    result = run_pysyms_process(["lookup", "--source", source, "--suffix", "clone", "--unique", "dup"])
     assert result.returncode == 3 and "dup.isra.0" in result.stderr
