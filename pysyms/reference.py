@@ -23,7 +23,7 @@ from itertools import accumulate
 from operator import itemgetter
 
 from . import _format
-from .errors import Error, InvalidSymbolError, ParseError
+from .errors import Error, InvalidSymbolError
 from .names import check_index, decode_name, encode_name
 from .matching import (ANY_MODULE, Match, glob_literal_prefix, glob_regex, match_kind, parse_query,
                        policy_code, select_match)
@@ -451,11 +451,7 @@ class SymbolTable:
 
         A bad line raises :class:`ParseError` with the file and line number.
         """
-        try:
-            data = read_file(path)
-        except OSError as exc:
-            raise ParseError(f"cannot read: {exc.strerror}", path) from exc
-        return cls.from_text(data, os.fspath(path))
+        return cls.from_text(read_file(path), os.fspath(path))
 
     @classmethod
     def from_kallsyms(cls, path="/proc/kallsyms"):

@@ -42,9 +42,13 @@ _TYPE_STR = [chr(b) if 0x21 <= b <= 0x7E else None for b in range(256)]
 
 
 def read_file(path):
-    """The whole content of ``path`` as bytes (works for /proc files too)."""
-    with open(path, "rb") as source:
-        return source.read()
+    """The whole content of ``path`` as bytes (works for /proc files too); a
+    file that cannot be read raises :class:`ParseError` naming it."""
+    try:
+        with open(path, "rb") as source:
+            return source.read()
+    except OSError as exc:
+        raise ParseError(f"cannot read: {exc.strerror}", path) from exc
 
 
 def _needs_exact_split(data):

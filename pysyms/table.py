@@ -11,6 +11,7 @@ from ._native import ffi, lib
 from .errors import Error, InvalidSymbolError, ParseError, ZeroAddressesError
 from .names import check_index, decode_name, encode_name
 from .matching import ANY_MODULE, KINDS, Match, parse_query, policy_code, select_match
+from .sources import read_file
 from .symbol import AddressInfo, Symbol
 
 __all__ = ["SymbolTable"]
@@ -159,12 +160,7 @@ class SymbolTable:
 
         A bad line raises :class:`ParseError` with the file and line number.
         """
-        try:
-            with open(path, "rb") as source:
-                data = source.read()
-        except OSError as exc:
-            raise ParseError(f"cannot read: {exc.strerror}", path) from exc
-        return cls.from_text(data, os.fspath(path))
+        return cls.from_text(read_file(path), os.fspath(path))
 
     @classmethod
     def from_kallsyms(cls, path="/proc/kallsyms"):
