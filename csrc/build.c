@@ -1122,6 +1122,7 @@ struct name_job {
     struct nsrc src;
     uint8_t *seqs;   /* out: n x 3 bytes, big-endian */
     uint8_t *hash;   /* out: slots x u32 */
+    uint8_t *sample; /* out: ceil(n / KSYM_NAME_SAMPLE) x KSYM_SAMPLE_BYTES */
     uint32_t slots;
     int err;
 };
@@ -1134,8 +1135,10 @@ static void *name_job_run(void *arg)
     struct nitem *items = malloc((n ? n : 1) * sizeof *items);
     struct nitem *itmp = malloc((n ? n : 1) * sizeof *itmp);
     j->seqs = malloc(n ? n * 3 : 1);
+    size_t nsamp = (n + KSYM_NAME_SAMPLE - 1) / KSYM_NAME_SAMPLE;
+    j->sample = malloc(nsamp ? nsamp * KSYM_SAMPLE_BYTES : 1);
     j->err = -1;
-    if (!items || !itmp || !j->seqs)
+    if (!items || !itmp || !j->seqs || !j->sample)
         goto out;
     for (size_t i = 0; i < n; i++) {
         items[i].idx = (uint32_t)i;
@@ -1152,6 +1155,11 @@ static void *name_job_run(void *arg)
         q[0] = (uint8_t)(x >> 16);
         q[1] = (uint8_t)(x >> 8);
         q[2] = (uint8_t)x;
+        if (p % KSYM_NAME_SAMPLE == 0) {
+            uint8_t *e = j->sample + (p / KSYM_NAME_SAMPLE) * KSYM_SAMPLE_BYTES;
+            ksym_wr64be(e, name_key(src->ptr[x], src->len[x], 0));
+            ksym_wr64be(e + 8, name_key(src->ptr[x], src->len[x], 8));
+        }
         if (p == 0 || !names_equal(src, items[p - 1].idx, x))
             first[nd++] = (uint32_t)p;
     }
@@ -1360,8 +1368,10 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     size_t modids_len = !any_module ? 0 : mod_as_runs ? nruns * 8 : n * 2;
     size_t o_modoffs = align_up(o_modids + modids_len, 4);
     size_t o_modnames = o_modoffs + (size_t)nmods * 4;
+    size_t nsamp = (n + KSYM_NAME_SAMPLE - 1) / KSYM_NAME_SAMPLE;
     size_t o_fine = align_up(o_modnames + modnames_len, 4);
-    size_t o_hash = o_fine + nfine * 4;
+    size_t o_sample = align_up(o_fine + nfine * 4, 8);
+    size_t o_hash = o_sample + nsamp * KSYM_SAMPLE_BYTES;
     /* The hash size depends on the distinct names: known after the join,
      * so the block is allocated then. */
 
@@ -1451,7 +1461,8 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
             blk[o_modnames + o++] = 0;
         }
     }
-    /* the name hash */
+    /* the name sample and the name hash */
+    memcpy(blk + o_sample, job.sample, nsamp * KSYM_SAMPLE_BYTES);
     memcpy(blk + o_hash, job.hash, (size_t)slots * 4);
 
     PROF("write");
@@ -1480,6 +1491,8 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     t->fine = blk + o_fine;
     t->fine_len = nfine * 4;
     t->hash = blk + o_hash;
+    t->name_sample = blk + o_sample;
+    t->name_sample_len = nsamp * KSYM_SAMPLE_BYTES;
     t->block = blk;
     t->block_size = total_size;
     ksym__decode_tokens(t);
@@ -1501,6 +1514,7 @@ done:
     }
     free(job.seqs);
     free(job.hash);
+    free(job.sample);
     free(keys);
     free(ktmp);
     free(perm);

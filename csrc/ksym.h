@@ -29,6 +29,8 @@
 #define KSYM_MAX_MODULES 65535   /* distinct module names a table can hold (u16 ids, 0 = core) */
 #define KSYM_LEN_1BYTE_MAX 127   /* compressed lengths above this take a 2-byte prefix */
 #define KSYM_FINE_STRIDE 16      /* the name index keeps the offset of every 16th record */
+#define KSYM_NAME_SAMPLE 16      /* name_sample keeps the prefix of every 16th name in name order */
+#define KSYM_SAMPLE_BYTES 16     /* ... its first 16 bytes, as two big-endian u64s */
 
 /* Error codes (negative return values). */
 #define KSYM_OK 0

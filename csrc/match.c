@@ -4,8 +4,11 @@
  *
  * Candidates for a stripped query q come from a range search in the
  * name-sorted index (seqs_of_names): every name that begins with `q.` (or
- * `q.llvm.`) is in one contiguous run there, found by two binary searches
- * that compare the query with the compressed records while expanding them.
+ * `q.llvm.`) is in one contiguous run there.  Its start is narrowed by a
+ * binary search over the name sample (16-byte prefixes of every
+ * KSYM_NAME_SAMPLE-th name, compared as integers), then found by a binary
+ * search that compares the query with the compressed records while
+ * expanding them; its end by a gallop from its start.
  * No scan over all symbols, no copy of the names.
  *
  * Whether a name of that run matches depends on q alone:
@@ -101,11 +104,103 @@ static uint32_t run_end(const struct ksym_table *t, uint32_t lo, uint32_t hi, co
     return bound(t, good, bad, p, plen, 1);
 }
 
+/* Compare sample entry k (the first 16 bytes of name-order name k * S,
+ * zero-padded) with the query key (q0, q1): < 0, 0 or > 0. */
+static inline int sample_cmp(const struct ksym_table *t, uint32_t k, uint64_t q0, uint64_t q1)
+{
+    const uint8_t *e = t->name_sample + (size_t)k * KSYM_SAMPLE_BYTES;
+    uint64_t s = ksym_rd64be(e);
+    if (s == q0)
+        s = ksym_rd64be(e + 8), q0 = q1;
+    return (s > q0) - (s < q0);
+}
+
+/* First sample index in [lo, hi) whose prefix is > q (upper == 1) or
+ * >= q (upper == 0), else hi. */
+static uint32_t sample_bound(const struct ksym_table *t, uint32_t lo, uint32_t hi, uint64_t q0,
+                             uint64_t q1, int upper)
+{
+    uint32_t n = hi - lo;
+    while (n > 0) {
+        uint32_t half = n / 2, mid = lo + half;
+        int r = sample_cmp(t, mid, q0, q1);
+        if (r < 0 || (upper && r == 0)) {
+            lo = mid + 1;
+            n -= half + 1;
+        } else {
+            n = half;
+        }
+    }
+    return lo;
+}
+
+/* A range [*lo, *hi] of name-order positions that holds the first name not
+ * before p (the result of bound(t, 0, count, p, plen, 0)), found from the
+ * name sample alone.  With q = p's first 16 bytes zero-padded and s_k the
+ * prefix of sample k (names and, checked here, q hold no NUL):
+ *   s_k <  q  =>  name k*S sorts before every string beginning with p;
+ *   s_k >  q  =>  name k*S does not sort before p;
+ *   s_k == q  =>  name k*S begins with p when plen <= 16, else unknown.
+ * So the bound lies after the last sample < q and at or before the first
+ * sample > q, or (plen <= 16) the first sample == q. */
+static void sample_range(const struct ksym_table *t, const uint8_t *p, size_t plen, uint32_t *lo,
+                         uint32_t *hi)
+{
+    *lo = 0;
+    *hi = t->count;
+    uint32_t ns = (uint32_t)(t->name_sample_len / KSYM_SAMPLE_BYTES);
+    size_t m = plen < KSYM_SAMPLE_BYTES ? plen : KSYM_SAMPLE_BYTES;
+    if (ns == 0 || m == 0 || memchr(p, 0, m))
+        return;
+    uint64_t q0 = 0, q1 = 0;
+    for (size_t j = 0; j < 8; j++) {
+        q0 = (q0 << 8) | (j < m ? p[j] : 0u);
+        q1 = (q1 << 8) | (j + 8 < m ? p[j + 8] : 0u);
+    }
+    uint32_t a = sample_bound(t, 0, ns, q0, q1, 0);
+    uint32_t e = plen <= KSYM_SAMPLE_BYTES ? a : sample_bound(t, a, ns, q0, q1, 1);
+    if (a)
+        *lo = (a - 1) * KSYM_NAME_SAMPLE + 1;
+    if (e < ns)
+        *hi = e * KSYM_NAME_SAMPLE;
+}
+
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)0)
+#endif
+
+/* Before a search of the few positions [lo, hi): start the memory reads of
+ * all their records at once (seq, fine offset, record bytes) so that the
+ * probes do not each wait for three dependent cache misses in turn. */
+static void warm_range(const struct ksym_table *t, uint32_t lo, uint32_t hi)
+{
+    uint32_t idx[2 * KSYM_NAME_SAMPLE + 4];
+    uint32_t n = hi - lo;
+    for (uint32_t k = 0; k < n; k++) {
+        idx[k] = seq_at(t, lo + k) / KSYM_FINE_STRIDE;
+        PREFETCH(t->fine + (size_t)idx[k] * 4);
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        size_t off = ksym_rd32(t->fine + (size_t)idx[k] * 4);
+        for (size_t d = 0; d < 256 && off + d < t->names_len; d += 64)
+            PREFETCH(t->names + off + d);
+    }
+}
+
 /* Name-order positions [*lo, *hi) of the names that begin with p. */
 static void prefix_range(const struct ksym_table *t, const uint8_t *p, size_t plen, uint32_t *lo,
                          uint32_t *hi)
 {
-    *lo = bound(t, 0, t->count, p, plen, 0);
+    uint32_t slo, shi;
+    sample_range(t, p, plen, &slo, &shi);
+    if (shi - slo <= 2 * KSYM_NAME_SAMPLE) {
+        /* the bound and, usually, the short run that follows it */
+        uint32_t wend = shi + 4 < t->count ? shi + 4 : t->count;
+        warm_range(t, slo, wend);
+    }
+    *lo = bound(t, slo, shi, p, plen, 0);
     *hi = run_end(t, *lo, t->count, p, plen);
 }
 

@@ -5,10 +5,11 @@
  * point into one malloc block (ksym_builder_finish) or, later, into a file
  * mapping.  Multi-byte values are stored little-endian (the kernel's layout
  * on the machines that matter) except seqs_of_names (3 bytes big-endian, as
- * the kernel writes it); all reads go through memcpy-based readers, so no
+ * the kernel writes it) and name_sample (u64s big-endian, so prefixes compare
+ * as integers); all reads go through memcpy-based readers, so no
  * array needs any alignment.
  *
- * Arrays beyond the kernel's own (all little-endian):
+ * Arrays beyond the kernel's own (little-endian but for name_sample):
  *   addresses     count x u32 offsets from `base` (addr_wide == 0), or
  *                 count x u64 full addresses (addr_wide == 1).
  *   module_runs   module_nruns x (u32 first index, u32 module value): the
@@ -36,6 +37,15 @@
  *                 fingerprint = h >> 57 (7 bits).  Names are inserted in name
  *                 order.  hash_slots = D + D / 4 + 1 for D distinct names (0
  *                 if D = 0).
+ *   name_sample   ceil(count / KSYM_NAME_SAMPLE) x KSYM_SAMPLE_BYTES (16):
+ *                 entry k holds the first 16 bytes of the name at name-order
+ *                 position k * KSYM_NAME_SAMPLE, zero-padded, as two u64s
+ *                 stored BIG-endian (bytes 0-7, then 8-15), so comparing the
+ *                 pairs as integers is comparing the prefixes bytewise
+ *                 (names hold no NUL, so padding sorts before any byte).
+ *                 Lets a prefix search narrow its range without touching
+ *                 the records (match.c).  16 bytes, not 8: kernel names
+ *                 share long prefixes (__pfx___, trace_event_raw_...).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -70,6 +80,7 @@ struct ksym_table {
     const uint8_t *module_names; size_t module_names_len;
     const uint8_t *fine;        size_t fine_len;
     const uint8_t *hash;        /* hash_slots x u32 */
+    const uint8_t *name_sample; size_t name_sample_len; /* 2 x big-endian u64 each */
 
     void *block;                /* the one malloc block behind the arrays */
     size_t block_size;
@@ -121,6 +132,33 @@ static inline uint64_t ksym_rd64(const uint8_t *p)
     memcpy(&v, p, 8);
     return v;
 #endif
+}
+
+/* Big-endian u64 (name_sample entries). */
+static inline uint64_t ksym_rd64be(const uint8_t *p)
+{
+#if KSYM_BIG_ENDIAN
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+#elif defined(__GNUC__)
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return __builtin_bswap64(v);
+#else
+    uint64_t v = 0;
+    for (int j = 0; j < 8; j++)
+        v = (v << 8) | p[j];
+    return v;
+#endif
+}
+
+static inline void ksym_wr64be(uint8_t *p, uint64_t v)
+{
+    for (int j = 7; j >= 0; j--) {
+        p[j] = (uint8_t)v;
+        v >>= 8;
+    }
 }
 
 static inline void ksym_wr16(uint8_t *p, uint16_t v)
