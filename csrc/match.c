@@ -250,6 +250,19 @@ size_t ksym_strip_clone(const char *name, size_t len)
 
 /* ---- sorting matches by index (no allocation) ----------------------------- */
 
+/* Swap entries i and j of the index array and, when given, the kind array. */
+static inline void swap_entries(uint32_t *idx, uint8_t *kind, size_t i, size_t j)
+{
+    uint32_t ti = idx[i];
+    idx[i] = idx[j];
+    idx[j] = ti;
+    if (kind) {
+        uint8_t tk = kind[i];
+        kind[i] = kind[j];
+        kind[j] = tk;
+    }
+}
+
 static void sift(uint32_t *idx, uint8_t *kind, size_t root, size_t n)
 {
     for (;;) {
@@ -260,85 +273,28 @@ static void sift(uint32_t *idx, uint8_t *kind, size_t root, size_t n)
             child++;
         if (idx[root] >= idx[child])
             return;
-        uint32_t ti = idx[root];
-        idx[root] = idx[child];
-        idx[child] = ti;
-        uint8_t tk = kind[root];
-        kind[root] = kind[child];
-        kind[child] = tk;
+        swap_entries(idx, kind, root, child);
         root = child;
     }
 }
 
+/* Sort idx ascending, carrying kind (which may be NULL) along: insertion
+ * sort for the usual handful, heapsort beyond. */
 static void sort_matches(uint32_t *idx, uint8_t *kind, size_t n)
 {
     if (n < 2)
         return;
-    if (n <= 16) { /* insertion sort: the common case is a handful */
-        for (size_t i = 1; i < n; i++) {
-            uint32_t v = idx[i];
-            uint8_t k = kind[i];
-            size_t j = i;
-            for (; j > 0 && idx[j - 1] > v; j--) {
-                idx[j] = idx[j - 1];
-                kind[j] = kind[j - 1];
-            }
-            idx[j] = v;
-            kind[j] = k;
-        }
+    if (n <= 16) {
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = i; j > 0 && idx[j - 1] > idx[j]; j--)
+                swap_entries(idx, kind, j - 1, j);
         return;
     }
     for (size_t r = n / 2; r-- > 0;)
         sift(idx, kind, r, n);
     for (size_t end = n - 1; end > 0; end--) {
-        uint32_t ti = idx[0];
-        idx[0] = idx[end];
-        idx[end] = ti;
-        uint8_t tk = kind[0];
-        kind[0] = kind[end];
-        kind[end] = tk;
+        swap_entries(idx, kind, 0, end);
         sift(idx, kind, 0, end);
-    }
-}
-
-/* Heapsort of plain indexes (no allocation). */
-static void sort_u32(uint32_t *a, size_t n)
-{
-    for (size_t k = n; k-- > 0;) {
-        /* phase 1 builds the heap bottom-up (k = n-1 .. 0 as roots) */
-        size_t root = k;
-        for (;;) {
-            size_t c = 2 * root + 1;
-            if (c >= n)
-                break;
-            if (c + 1 < n && a[c + 1] > a[c])
-                c++;
-            if (a[root] >= a[c])
-                break;
-            uint32_t tmp = a[root];
-            a[root] = a[c];
-            a[c] = tmp;
-            root = c;
-        }
-    }
-    for (size_t end = n; end-- > 1;) {
-        uint32_t tmp = a[0];
-        a[0] = a[end];
-        a[end] = tmp;
-        size_t root = 0;
-        for (;;) {
-            size_t c = 2 * root + 1;
-            if (c >= end)
-                break;
-            if (c + 1 < end && a[c + 1] > a[c])
-                c++;
-            if (a[root] >= a[c])
-                break;
-            tmp = a[root];
-            a[root] = a[c];
-            a[c] = tmp;
-            root = c;
-        }
     }
 }
 
@@ -659,7 +615,7 @@ int64_t ksym_glob(const struct ksym_table *t, const char *pattern, size_t plen, 
                 if (ksym_glob_match(pattern, plen, (const char *)buf + 1, nlen))
                     out[found++] = idx;
             }
-            sort_u32(out, found);
+            sort_matches(out, NULL, found);
             *next = t->count;
             return (int64_t)found;
         }
