@@ -1,10 +1,10 @@
 """pysyms: the Linux kernel's compressed symbol table (kallsyms), built and
 searched in C, with a pure-Python reference of the same semantics.
 
-    >>> import pysyms
-    >>> table = pysyms.SymbolTable.from_kallsyms()
-    >>> table.lookup_name("schedule")
-    >>> table.lookup_addr(0xffffffff81000010).format()
+    import pysyms
+    table = pysyms.SymbolTable.from_kallsyms()      # /proc/kallsyms, as root
+    table.lookup_name("schedule")                   # address, or None
+    table.lookup_addr(0xffffffff81000010).format()  # 'name+0x10/0x30'
 
 ``pysyms.reference.SymbolTable`` has the same API in pure Python.
 """

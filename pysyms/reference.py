@@ -59,10 +59,6 @@ _BIG_ENDIAN_HOST = sys.byteorder == "big"
 # ---- record validation (mirrors ksym_builder_add) ---------------------------
 
 
-
-
-
-
 def _type_byte(type_):
     """The type letter of a record as an int, or None if it is not one
     printable, non-space ASCII character."""
@@ -533,7 +529,6 @@ class SymbolTable:
 
     def __len__(self):
         return self._count
-
 
     def _symbol(self, i, text):
         return Symbol(self._addresses[i], chr(text[0]), decode_name(text[1:]), self._module_of(i))

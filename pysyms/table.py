@@ -19,11 +19,6 @@ __all__ = ["SymbolTable"]
 _U64_MAX = (1 << 64) - 1
 _DUMP_CHUNK = 8192  # symbols expanded per C call while iterating
 
-
-
-
-
-
 _NAME_BUFLEN = lib.KSYM_NAME_MAX + 1
 _ADDR_INFO_WORDS = lib.KSYM_ADDR_INFO_WORDS
 _lookup_addr = lib.ksym_lookup_addr
@@ -172,6 +167,8 @@ class SymbolTable:
     def __len__(self):
         return self._count
 
+    def __repr__(self):
+        return f"<pysyms.SymbolTable of {self._count} symbols>"
 
     def _fields(self, i):
         """``(address, type, name, module)`` of symbol ``i``, in one C call."""
