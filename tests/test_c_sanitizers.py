@@ -28,19 +28,25 @@ SAN_ENV = {
 }
 
 
-@pytest.fixture(scope="module")
-def asan_binary(tmp_path_factory):
-    if not TEST_PROGRAM.is_file():
-        pytest.skip(f"{TEST_PROGRAM} does not exist yet")
+def build_sanitized(tmp_path_factory, program):
+    """Compile the C core with one of its test programs under ASan/UBSan;
+    skip when the program or gcc is missing."""
+    if not program.is_file():
+        pytest.skip(f"{program} does not exist yet")
     gcc = shutil.which("gcc")
     if gcc is None:
         pytest.skip("gcc is not installed")
     sources = sorted(str(p) for p in CSRC.glob("*.c") if not p.name.startswith("test_"))
-    out = tmp_path_factory.mktemp("asan") / "test_ksym_asan"
-    cmd = [gcc, *CFLAGS, "-I", str(CSRC), "-o", str(out), *sources, str(TEST_PROGRAM)]
+    out = tmp_path_factory.mktemp("asan") / f"{program.stem}_asan"
+    cmd = [gcc, *CFLAGS, "-I", str(CSRC), "-o", str(out), *sources, str(program)]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"compile failed:\n{' '.join(cmd)}\n{result.stderr}"
     return out
+
+
+@pytest.fixture(scope="module")
+def asan_binary(tmp_path_factory):
+    return build_sanitized(tmp_path_factory, TEST_PROGRAM)
 
 
 def run_sanitized(binary, *args):
