@@ -67,6 +67,8 @@ const char *ksym_strerror(int err)
     case KSYM_ETOOMANY: return "too many symbols";
     case KSYM_ENOSPC: return "buffer too small";
     case KSYM_E2BIG: return "token table too large";
+    case KSYM_ECORRUPT: return "corrupt table file";
+    case KSYM_EIO: return "input/output error";
     default: return "unknown error";
     }
 }

@@ -233,4 +233,70 @@ int64_t ksym_symbols_at(const struct ksym_table *t, const uint32_t *indexes, siz
 
 /* ==== end of suffix-aware matching ========================================= */
 
+/* ==== Table files (csrc/file.c, issue #4; layout in docs/format.md) ======== */
+
+/* A table file: a 64-byte header, a directory of sections, the sections.
+ * All integers little-endian.  These constants are the format. */
+#define KSYM_FILE_MAGIC 0x4241544D59535950ull /* "PYSYMTAB" read as a little-endian u64 */
+#define KSYM_FILE_VERSION 1
+#define KSYM_FILE_BYTE_ORDER 0x01020304u    /* stored as 04 03 02 01 by a little-endian writer */
+#define KSYM_FILE_HEADER_SIZE 64
+#define KSYM_FILE_ENTRY_SIZE 24             /* directory entry: u32 id, u32 0, u64 offset, u64 length */
+#define KSYM_FILE_MAX_SECTIONS 32
+#define KSYM_FILE_ALIGN 8                   /* every section starts at a multiple of this */
+#define KSYM_FILE_CHECKSUM_OFFSET 56        /* u64 checksum of the file, this field read as 0 */
+#define KSYM_FILE_MAX_PROVENANCE 65536      /* longest provenance section in bytes */
+#define KSYM_FILE_FLAG_ADDR_WIDE 1u         /* addresses are u64, not u32 offsets from base */
+#define KSYM_FILE_FLAG_HAS_END 2u           /* end_address is the end of the last symbol */
+/* Section ids. */
+#define KSYM_SEC_NAMES 1
+#define KSYM_SEC_MARKERS 2
+#define KSYM_SEC_TOKEN_TABLE 3
+#define KSYM_SEC_TOKEN_INDEX 4
+#define KSYM_SEC_SEQS 5
+#define KSYM_SEC_ADDRESSES 6
+#define KSYM_SEC_MODULE_RUNS 7
+#define KSYM_SEC_MODULE_IDS 8
+#define KSYM_SEC_MODULE_OFFSETS 9
+#define KSYM_SEC_MODULE_NAMES 10
+#define KSYM_SEC_FINE 11
+#define KSYM_SEC_NAME_SAMPLE 12
+#define KSYM_SEC_PROVENANCE 13
+#define KSYM_SEC_MAX 13
+/* Errors of the file functions. */
+#define KSYM_ECORRUPT (-13) /* not a valid table file; the message says what and where */
+#define KSYM_EIO (-14)      /* the operating system refused (mmap, fstat) */
+
+/* The file's checksum function (docs/format.md "Checksum"). */
+uint64_t ksym_checksum64(const uint8_t *data, size_t len);
+
+/* Size in bytes of the file ksym_file_write() makes for t with a
+ * provenance section of plen bytes. */
+size_t ksym_file_size(const struct ksym_table *t, size_t plen);
+
+/* Serialize t, with provenance (opaque bytes, JSON by convention, at most
+ * KSYM_FILE_MAX_PROVENANCE), into buf.  Returns the bytes written (the
+ * ksym_file_size()) or < 0 (KSYM_ENOSPC, KSYM_EINVAL). */
+int64_t ksym_file_write(const struct ksym_table *t, const void *provenance, size_t plen,
+                        uint8_t *buf, size_t buflen);
+
+/* Validate a table file held in data[0..len) and make a table that reads
+ * it in place (no copy: data must outlive the table).  On KSYM_ECORRUPT a
+ * NUL-terminated message goes to msg (what is wrong, naming the section)
+ * and the byte offset it concerns to *where (UINT64_MAX when none).  After
+ * a successful load no lookup reads outside data[0..len). */
+int ksym_file_load(const uint8_t *data, size_t len, struct ksym_table **out, char *msg,
+                   size_t msglen, uint64_t *where);
+
+/* Like ksym_file_load on a read-only private mapping of the open file fd
+ * (the caller may close fd afterwards); the table owns the mapping and
+ * ksym_table_free() unmaps it. */
+int ksym_file_map(int fd, struct ksym_table **out, char *msg, size_t msglen, uint64_t *where);
+
+/* The provenance section of a table made by ksym_file_load/map, or NULL
+ * (*len = 0) for a table built in memory. */
+const uint8_t *ksym_file_provenance(const struct ksym_table *t, size_t *len);
+
+/* ==== end of table files ==================================================== */
+
 #endif

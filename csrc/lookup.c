@@ -34,6 +34,7 @@ void ksym_table_free(struct ksym_table *t)
     if (!t)
         return;
     free(t->block);
+    ksym__unmap(t);
     free(t);
 }
 
@@ -250,8 +251,10 @@ int ksym__index_has_name(const struct ksym_table *t, uint32_t idx, const uint8_t
 
 int64_t ksym__find_first(const struct ksym_table *t, const uint8_t *q, size_t qlen, int *unique)
 {
-    if (!t->hash_slots || qlen == 0 || qlen > KSYM_NAME_MAX)
+    if (qlen == 0 || qlen > KSYM_NAME_MAX)
         return -1;
+    if (!t->hash_slots)
+        return ksym__find_first_sorted(t, q, qlen, unique);
     uint64_t h = ksym_hash(q, qlen);
     uint32_t fp = (uint32_t)(h >> 57);
     uint32_t s = ksym_hash_slot(h, t->hash_slots);

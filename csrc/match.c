@@ -204,6 +204,24 @@ static void prefix_range(const struct ksym_table *t, const uint8_t *p, size_t pl
     *hi = run_end(t, *lo, t->count, p, plen);
 }
 
+/* ksym__find_first for a table without a name hash (one read from a file):
+ * the first name not before q, found by binary search, is q's first
+ * symbol when q is there at all (names sort bytewise, then by index). */
+int64_t ksym__find_first_sorted(const struct ksym_table *t, const uint8_t *q, size_t qlen,
+                                int *unique)
+{
+    uint32_t slo, shi;
+    sample_range(t, q, qlen, &slo, &shi);
+    if (shi - slo <= 2 * KSYM_NAME_SAMPLE)
+        warm_range(t, slo, shi);
+    uint32_t pos = bound(t, slo, shi, q, qlen, 0);
+    if (pos >= t->count || !ksym__index_has_name(t, seq_at(t, pos), q, qlen))
+        return -1;
+    if (unique)
+        *unique = pos + 1 >= t->count || !ksym__index_has_name(t, seq_at(t, pos + 1), q, qlen);
+    return pos;
+}
+
 int64_t ksym_prefix_range(const struct ksym_table *t, const char *prefix, size_t len,
                           uint32_t *first)
 {

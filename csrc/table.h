@@ -25,7 +25,8 @@
  *                 (input order, as pysyms/reference.py numbers them).
  *   fine          ceil(count / KSYM_FINE_STRIDE) x u32: offset in names of
  *                 the record of symbol k * KSYM_FINE_STRIDE.
- *   hash          hash_slots x u32, open addressing with linear probing over
+ *   hash          hash_slots x u32 (NULL, hash_slots 0, in a table read
+ *                 from a file: names are then found by binary search), open addressing with linear probing over
  *                 the DISTINCT names.  Slot value = (fingerprint << 25) |
  *                 (unique << 24) | (pos + 1), 0 = empty, where pos is the
  *                 name-order position (in seqs_of_names) of the first,
@@ -82,8 +83,12 @@ struct ksym_table {
     const uint8_t *hash;        /* hash_slots x u32 */
     const uint8_t *name_sample; size_t name_sample_len; /* 2 x big-endian u64 each */
 
-    void *block;                /* the one malloc block behind the arrays */
-    size_t block_size;
+    void *block;                /* the one malloc block behind the arrays, or NULL */
+    size_t block_size;          /* its size, or the size of the file read in place */
+    void *map;                  /* a file mapping the arrays point into (file.c), or NULL */
+    size_t map_len;
+    const uint8_t *provenance;  /* a table file's provenance section, or NULL */
+    size_t provenance_len;
 
     /* Decoded token table (derived from token_table/token_index): offset,
      * length and the first 8 bytes (zero-padded) of every token. */
@@ -273,6 +278,8 @@ static inline size_t ksym_rec_offset(const struct ksym_table *t, uint32_t i)
 
 /* Internal functions shared between the .c files. */
 void ksym__decode_tokens(struct ksym_table *t);
+/* Release the file mapping t reads from, if any (file.c). */
+void ksym__unmap(struct ksym_table *t);
 
 /* The name index, the one way to query it: the name-order position of the
  * first (lowest-address) symbol named exactly q, or -1 if there is none.
@@ -280,6 +287,10 @@ void ksym__decode_tokens(struct ksym_table *t);
  * not NULL) says whether no other symbol has the name; when it is 0, the
  * other symbols of the name follow at positions pos + 1, pos + 2, ... */
 int64_t ksym__find_first(const struct ksym_table *t, const uint8_t *q, size_t qlen, int *unique);
+
+/* The same by binary search over seqs, for tables without a hash (match.c). */
+int64_t ksym__find_first_sorted(const struct ksym_table *t, const uint8_t *q, size_t qlen,
+                                int *unique);
 
 /* Does the symbol at address-order index idx have exactly the name q? */
 int ksym__index_has_name(const struct ksym_table *t, uint32_t idx, const uint8_t *q, size_t qlen);

@@ -9,8 +9,8 @@ searched in C, with a pure-Python reference of the same semantics.
 ``pysyms.reference.SymbolTable`` has the same API in pure Python.
 """
 
-from .errors import (AmbiguousSymbolError, Error, InvalidSymbolError, ParseError, SymbolNotFoundError,
-                     ZeroAddressesError)
+from .errors import (AmbiguousSymbolError, CorruptTableError, Error, InvalidSymbolError, ParseError,
+                     SymbolNotFoundError, ZeroAddressesError)
 from .matching import Match
 from .symbol import AddressInfo, Symbol
 from .table import SymbolTable
@@ -27,6 +27,7 @@ __all__ = [
     "InvalidSymbolError",
     "SymbolNotFoundError",
     "AmbiguousSymbolError",
+    "CorruptTableError",
     "Match",
     "__version__",
 ]

@@ -1,16 +1,20 @@
 """The ``pysyms`` command.
 
-    pysyms build [SOURCE]          build a table and report what it holds
+    pysyms build [SOURCE] [-o TABLE]
+                                   build a table, report what it holds, save it
     pysyms lookup NAME...          name lookups (every match, with how it matched)
                                    [--suffix none|llvm|clone] [--unique] [--sympos N]
     pysyms grep PATTERN...         symbols whose names match ftrace-style globs
     pysyms addr [ADDR...]          address lookups, %pS style; stdin if no ADDR
     pysyms info                    symbol count, compressed size, ratio
+    pysyms check TABLE             does a saved table still match the running kernel?
 
-Every command takes ``--source FILE`` (default /proc/kallsyms) and ``--json``
+Every query command takes ``--source FILE`` (default /proc/kallsyms) or
+``-t TABLE`` (a file saved by ``build -o``, opened in place), and ``--json``
 (one JSON object per line).  Exit status: 0 found, 1 not found, 2 bad usage
 or input, 3 ambiguous (``lookup --unique`` matched several symbols; the
-candidates go to stderr).
+candidates go to stderr).  ``check`` exits 0 when the table is current, 1
+when it is stale, 4 when it cannot tell (not built from /proc/kallsyms).
 
 ``lookup`` takes ``module:name`` queries (``vmlinux:name`` for the core
 kernel).  A match found through a suffix policy ends in a tab and its kind,
@@ -20,15 +24,18 @@ kernel).  A match found through a suffix policy ends in a tab and its kind,
 
 import argparse
 import json
+import os
 import sys
 import time
 
+from . import tablefile
 from .errors import AmbiguousSymbolError, Error, SymbolNotFoundError
 from .stats import table_stats
 from .table import SymbolTable
 
 DEFAULT_SOURCE = "/proc/kallsyms"
 EXIT_FOUND, EXIT_NOT_FOUND, EXIT_BAD_INPUT, EXIT_AMBIGUOUS = 0, 1, 2, 3
+EXIT_UNKNOWN = 4  # check: the table carries nothing to compare with the running kernel
 
 
 def _hex(value):
@@ -39,14 +46,18 @@ def _emit(args, obj, text):
     print(json.dumps(obj) if args.json else text)
 
 
-def _load(source):
-    return SymbolTable.from_file(source)
+def _load(args):
+    """The table a query command reads: ``-t TABLE`` opened in place, else
+    built from ``--source``."""
+    if args.table is not None:
+        return SymbolTable.open(args.table)
+    return SymbolTable.from_file(args.source)
 
 
 def cmd_build(args):
     source = args.source_arg or args.source
     start = time.perf_counter()
-    table = _load(source)
+    table = SymbolTable.from_file(source)
     elapsed = time.perf_counter() - start
     stats = table_stats(table)
     memory = table.memory_size()
@@ -55,28 +66,47 @@ def cmd_build(args):
            "build_ms": round(elapsed * 1e3, 3), "memory_bytes": memory,
            "compressed": stats["compressed"], "original": stats["original"],
            "ratio": round(stats["ratio"], 4)}
-    _emit(args, obj,
-          f"built {len(table)} symbols ({len(table.modules)} modules) from {source} in "
-          f"{elapsed * 1e3:.1f} ms; names {stats['original']} -> {stats['compressed']} bytes "
-          f"({stats['ratio']:.2%}); {memory} bytes in memory ({per_symbol:.1f} per symbol)")
+    text = (f"built {len(table)} symbols ({len(table.modules)} modules) from {source} in "
+            f"{elapsed * 1e3:.1f} ms; names {stats['original']} -> {stats['compressed']} bytes "
+            f"({stats['ratio']:.2%}); {memory} bytes in memory ({per_symbol:.1f} per symbol)")
+    if args.output is not None:
+        table.save(args.output)
+        size = os.path.getsize(args.output)
+        obj.update(output=args.output, file_bytes=size)
+        text += (f"\nwrote {args.output}: {size} bytes "
+                 f"({size / len(table) if len(table) else 0.0:.1f} per symbol)")
+    _emit(args, obj, text)
     return EXIT_FOUND
 
 
 def cmd_info(args):
-    table = _load(args.source)
+    table = _load(args)
     stats = table_stats(table)
-    obj = dict(stats, source=args.source, modules=len(table.modules),
+    source = args.table if args.table is not None else args.source
+    obj = dict(stats, source=source, modules=len(table.modules),
                memory_bytes=table.memory_size())
     obj["ratio"] = round(obj["ratio"], 4)
-    _emit(args, obj,
-          f"source      {args.source}\n"
-          f"symbols     {stats['symbols']}\n"
-          f"modules     {len(table.modules)}\n"
-          f"names       {stats['original']} bytes\n"
-          f"compressed  {stats['compressed']} bytes (names + token table + token index)\n"
-          f"ratio       {stats['ratio']:.2%}\n"
-          f"memory      {obj['memory_bytes']} bytes")
+    lines = [f"source      {source}",
+             f"symbols     {stats['symbols']}",
+             f"modules     {len(table.modules)}",
+             f"names       {stats['original']} bytes",
+             f"compressed  {stats['compressed']} bytes (names + token table + token index)",
+             f"ratio       {stats['ratio']:.2%}",
+             f"memory      {obj['memory_bytes']} bytes"]
+    if args.table is not None:
+        obj["provenance"] = table.provenance
+        lines += [f"{key:<11} {value}" for key, value in sorted(table.provenance.items())]
+    _emit(args, obj, "\n".join(lines))
     return EXIT_FOUND
+
+
+def cmd_check(args):
+    table = SymbolTable.open(args.table_file)
+    stale, reason = tablefile.staleness(table.provenance)
+    state = {None: "unknown", False: "current", True: "stale"}[stale]
+    _emit(args, {"table": args.table_file, "state": state, "reason": reason},
+          f"{args.table_file}: {state}: {reason}")
+    return {None: EXIT_UNKNOWN, False: EXIT_FOUND, True: EXIT_NOT_FOUND}[stale]
 
 
 def _symbol_line(symbol, kind="exact"):
@@ -102,7 +132,7 @@ def _not_found(args, query, reason=None):
 def cmd_lookup(args):
     if args.sympos < 0:
         raise Error(f"--sympos must be >= 0, not {args.sympos}")
-    table = _load(args.source)
+    table = _load(args)
     status = EXIT_FOUND
     for query in args.names:
         try:
@@ -135,7 +165,7 @@ def cmd_lookup(args):
 
 
 def cmd_grep(args):
-    table = _load(args.source)
+    table = _load(args)
     status = EXIT_FOUND
     for pattern in args.patterns:
         any_found = False
@@ -166,7 +196,7 @@ def _stdin_addresses():
 
 
 def cmd_addr(args):
-    table = _load(args.source)
+    table = _load(args)
     status = EXIT_FOUND
     for text in args.addresses or _stdin_addresses():
         address = _parse_address(text)
@@ -184,17 +214,23 @@ def cmd_addr(args):
 
 def build_parser():
     """The argparse parser of the ``pysyms`` command."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--source", default=DEFAULT_SOURCE, metavar="FILE",
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("--json", action="store_true", help="print one JSON object per line")
+    source = argparse.ArgumentParser(add_help=False, parents=[output])
+    source.add_argument("--source", default=DEFAULT_SOURCE, metavar="FILE",
                         help="kallsyms, System.map or nm listing (default: %(default)s)")
-    common.add_argument("--json", action="store_true", help="print one JSON object per line")
+    common = argparse.ArgumentParser(add_help=False, parents=[source])
+    common.add_argument("-t", "--table", metavar="TABLE",
+                        help="read a table file saved by 'build -o' instead of --source")
 
     parser = argparse.ArgumentParser(prog="pysyms", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    build = commands.add_parser("build", parents=[common], help="build a table and report on it")
+    build = commands.add_parser("build", parents=[source], help="build a table, report on it, save it")
     build.add_argument("source_arg", nargs="?", metavar="SOURCE",
                        help="input listing (default: --source, i.e. /proc/kallsyms)")
+    build.add_argument("-o", "--output", metavar="TABLE",
+                       help="save the table to this file (written atomically; open with -t)")
     build.set_defaults(func=cmd_build)
 
     lookup = commands.add_parser("lookup", parents=[common], help="name lookups (module:name works)")
@@ -219,6 +255,11 @@ def build_parser():
 
     info = commands.add_parser("info", parents=[common], help="symbol count and compression")
     info.set_defaults(func=cmd_info)
+
+    check = commands.add_parser("check", parents=[output],
+                                help="does a saved table still match the running kernel?")
+    check.add_argument("table_file", metavar="TABLE")
+    check.set_defaults(func=cmd_check)
     return parser
 
 
@@ -230,9 +271,12 @@ def main(argv=None):
     except Error as exc:
         print(f"pysyms: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except BrokenPipeError:
-        sys.stderr.close()
-        return EXIT_FOUND
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            sys.stderr.close()
+            return EXIT_FOUND
+        print(f"pysyms: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

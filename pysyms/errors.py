@@ -1,7 +1,7 @@
 """The one exception family of pysyms: everything raised on purpose derives from Error."""
 
 __all__ = ["Error", "ParseError", "ZeroAddressesError", "InvalidSymbolError", "SymbolNotFoundError",
-           "AmbiguousSymbolError"]
+           "AmbiguousSymbolError", "CorruptTableError"]
 
 
 class Error(Exception):
@@ -63,3 +63,23 @@ class AmbiguousSymbolError(Error, LookupError):
         self.name = name
         self.candidates = list(candidates)
         super().__init__(message)
+
+
+class CorruptTableError(Error, ValueError):
+    """A table file (``SymbolTable.open``) is not valid: truncated, changed
+    since it was written, or not a pysyms table at all.
+
+    ``path`` is the file (``None`` for in-memory bytes), ``offset`` the byte
+    offset in it that the check concerns (``None`` when the whole file is
+    concerned) and ``reason`` says which check failed (docs/format.md,
+    "Validation at open").  Nothing is read from a file that fails.
+    """
+
+    def __init__(self, reason, path=None, offset=None):
+        self.reason = reason
+        self.path = path
+        self.offset = offset
+        where = str(path) if path is not None else "<bytes>"
+        if offset is not None:
+            where = f"{where}: byte {offset}"
+        super().__init__(f"{where}: {reason}")

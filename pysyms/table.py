@@ -8,7 +8,8 @@ import os
 import threading
 
 from ._native import ffi, lib
-from .errors import Error, InvalidSymbolError, ParseError, ZeroAddressesError
+from . import tablefile
+from .errors import CorruptTableError, Error, InvalidSymbolError, ParseError, ZeroAddressesError
 from .names import check_index, decode_name, encode_name
 from .matching import ANY_MODULE, KINDS, Match, parse_query, policy_code, select_match
 from .sources import read_file
@@ -99,13 +100,17 @@ class SymbolTable:
 
     Index ``i`` is the i-th symbol in kernel order (address, then the
     kernel's alias tie-breaks).  Build one with :meth:`from_kallsyms`,
-    :meth:`from_file` or :meth:`from_records`.
+    :meth:`from_file` or :meth:`from_records`, or open a saved one with
+    :meth:`open`.
     """
 
-    __slots__ = ("_table", "_count", "_modules", "_module_by_id", "_module_of_word")
+    __slots__ = ("_table", "_count", "_modules", "_module_by_id", "_module_of_word", "_provenance",
+                 "_keepalive")
 
-    def __init__(self, _table):
+    def __init__(self, _table, _provenance=None, _keepalive=None):
         self._table = _table
+        self._provenance = _provenance if _provenance is not None else {}
+        self._keepalive = _keepalive  # the bytes a table from from_bytes() reads in place
         self._count = int(lib.ksym_count(_table))
         self._modules = [
             decode_name(ffi.string(lib.ksym_module_name(_table, k)))
@@ -117,12 +122,12 @@ class SymbolTable:
     # ---- construction ----------------------------------------------------
 
     @classmethod
-    def _finish(cls, builder):
+    def _finish(cls, builder, source=None):
         out = ffi.new("struct ksym_table **")
         rc = lib.ksym_builder_finish(builder, out)
         if rc < 0:
             _raise_build_error(builder, rc)
-        return cls(ffi.gc(out[0], lib.ksym_table_free))
+        return cls(ffi.gc(out[0], lib.ksym_table_free), tablefile.build_provenance(source))
 
     @classmethod
     def from_records(cls, records):
@@ -147,7 +152,7 @@ class SymbolTable:
         rc = lib.ksym_builder_add_text(builder, data, len(data))
         if rc < 0:
             _raise_text_error(builder, rc, path)
-        return cls._finish(builder)
+        return cls._finish(builder, path)
 
     @classmethod
     def from_file(cls, path):
@@ -161,6 +166,80 @@ class SymbolTable:
     def from_kallsyms(cls, path="/proc/kallsyms"):
         """Build from the running kernel's ``/proc/kallsyms`` (or a copy of one)."""
         return cls.from_file(path)
+
+    # ---- table files (docs/format.md; csrc/file.c) ------------------------
+
+    @classmethod
+    def open(cls, path):
+        """Open a table file written by :meth:`save`: the file is mapped
+        read-only and validated in C, and lookups read it in place (no copy
+        of the arrays, no per-symbol objects).  A file that is not a valid
+        table raises :class:`CorruptTableError` saying what and where."""
+        path = os.fspath(path)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            return cls._load(lambda out, msg, where: lib.ksym_file_map(fd, out, msg, len(msg), where),
+                             path, None)
+        finally:
+            os.close(fd)
+
+    @classmethod
+    def from_bytes(cls, data, path=None):
+        """A table reading the bytes of a table file in place (``data`` is
+        kept alive by the table); ``path`` only labels errors."""
+        data = bytes(data)
+        buf = ffi.from_buffer("uint8_t[]", data)
+        return cls._load(lambda out, msg, where: lib.ksym_file_load(buf, len(data), out, msg, len(msg), where),
+                         path, data)
+
+    @classmethod
+    def _load(cls, load, path, keepalive):
+        out = ffi.new("struct ksym_table **")
+        msg = ffi.new("char[]", 512)
+        where = ffi.new("uint64_t *")
+        rc = load(out, msg, where)
+        text = ffi.string(msg).decode("utf-8", "replace") or ffi.string(lib.ksym_strerror(rc)).decode()
+        if rc == lib.KSYM_ECORRUPT:
+            raise CorruptTableError(text, path, None if where[0] == _U64_MAX else int(where[0]))
+        if rc == lib.KSYM_ENOMEM:
+            raise MemoryError(text)
+        if rc < 0:
+            raise Error(f"{path}: {text}")
+        table = ffi.gc(out[0], lib.ksym_table_free)
+        size = ffi.new("size_t *")
+        section = lib.ksym_file_provenance(table, size)
+        provenance = {}
+        if section != ffi.NULL:
+            provenance = tablefile.decode_provenance(ffi.buffer(section, size[0]), path)
+        return cls(table, provenance, keepalive)
+
+    def to_bytes(self):
+        """The bytes of this table's file (docs/format.md)."""
+        prov = tablefile.encode_provenance(self._provenance)
+        size = lib.ksym_file_size(self._table, len(prov))
+        buf = bytearray(size)
+        n = lib.ksym_file_write(self._table, prov, len(prov), ffi.from_buffer("uint8_t[]", buf), size)
+        if n < 0:
+            raise Error(ffi.string(lib.ksym_strerror(n)).decode())
+        return bytes(buf) if n == size else bytes(buf[:n])
+
+    def save(self, path):
+        """Write this table to ``path`` atomically: ``path`` holds either its
+        old contents or the whole new file, whatever happens mid-save."""
+        tablefile.write_atomically(path, self.to_bytes())
+
+    @property
+    def provenance(self):
+        """Where the table came from (a dict, docs/format.md "Provenance"):
+        ``source``, ``created``, ``pysyms_version`` and, for a table of the
+        running kernel, ``kernel_release``, ``boot_id``, ``modules_digest``."""
+        return dict(self._provenance)
+
+    def is_stale(self):
+        """Whether the table no longer matches the running kernel (another
+        release, another boot, other modules); None when it was not built
+        from the running kernel's /proc/kallsyms."""
+        return tablefile.staleness(self._provenance)[0]
 
     # ---- symbols -----------------------------------------------------------
 
