@@ -9,7 +9,9 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE /* mmap, fstat */
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
