@@ -309,7 +309,7 @@ static int check_directory(struct loader *L)
         return corrupt(L, KSYM_FILE_HEADER_SIZE, "directory of %u sections runs past the end "
                        "of the file", nsec);
     /* entries by offset, to find overlaps (at most 32: insertion sort) */
-    uint32_t order[KSYM_FILE_MAX_SECTIONS];
+    uint32_t order[KSYM_FILE_MAX_SECTIONS], nonempty = 0;
     for (uint32_t k = 0; k < nsec; k++) {
         const uint8_t *e = d + KSYM_FILE_HEADER_SIZE + (size_t)k * KSYM_FILE_ENTRY_SIZE;
         uint64_t at = KSYM_FILE_HEADER_SIZE + (uint64_t)k * KSYM_FILE_ENTRY_SIZE;
@@ -334,14 +334,16 @@ static int check_directory(struct loader *L)
         L->sec[id].data = d + off;
         L->sec[id].len = (size_t)len;
         L->sec[id].offset = off;
-        uint32_t j = k;
+        if (len == 0)
+            continue; /* holds no byte, so overlaps nothing */
+        uint32_t j = nonempty++;
         while (j > 0 && L->sec[order[j - 1]].offset > off) {
             order[j] = order[j - 1];
             j--;
         }
         order[j] = id;
     }
-    for (uint32_t k = 1; k < nsec; k++) {
+    for (uint32_t k = 1; k < nonempty; k++) {
         const struct section *a = &L->sec[order[k - 1]], *b = &L->sec[order[k]];
         if (a->offset + a->len > b->offset)
             return corrupt(L, b->offset, "sections %s and %s overlap at byte %llu",
@@ -460,6 +462,12 @@ static int check_names(struct loader *L)
 {
     const struct section *nm = &L->sec[KSYM_SEC_NAMES], *mk = &L->sec[KSYM_SEC_MARKERS],
                          *fi = &L->sec[KSYM_SEC_FINE];
+    const struct section *tt = &L->sec[KSYM_SEC_TOKEN_TABLE], *ti = &L->sec[KSYM_SEC_TOKEN_INDEX];
+    uint16_t tok_len[KSYM_TOKENS]; /* check_tokens() made these safe to compute */
+    for (int c = 0; c < KSYM_TOKENS; c++) {
+        size_t o = ksym_rd16(ti->data + c * 2);
+        tok_len[c] = (uint16_t)((const uint8_t *)memchr(tt->data + o, 0, tt->len - o) - (tt->data + o));
+    }
     size_t off = 0;
     for (uint32_t i = 0; i < L->count; i++) {
         if (i % KSYM_MARKER_STRIDE == 0) {
@@ -493,6 +501,9 @@ static int check_names(struct loader *L)
         if (len > nm->len - off - pre)
             return corrupt(L, at, "section names (id %d): record %u (%zu codes) runs past the "
                            "end of the section", KSYM_SEC_NAMES, i, len);
+        if (!tok_len[nm->data[off + pre]])
+            return corrupt(L, at, "section names (id %d): record %u's first code expands to "
+                           "nothing (no type letter)", KSYM_SEC_NAMES, i);
         off += pre + len;
     }
     if (off != nm->len)
@@ -637,6 +648,7 @@ static struct ksym_table *make_table(const struct loader *L)
     if (s[KSYM_SEC_PROVENANCE].present) {
         t->provenance = s[KSYM_SEC_PROVENANCE].data;
         t->provenance_len = s[KSYM_SEC_PROVENANCE].len;
+        t->provenance_offset = s[KSYM_SEC_PROVENANCE].offset;
     }
     t->block_size = L->len;
     ksym__decode_tokens(t);
@@ -719,9 +731,11 @@ void ksym__unmap(struct ksym_table *t)
     }
 }
 
-const uint8_t *ksym_file_provenance(const struct ksym_table *t, size_t *len)
+const uint8_t *ksym_file_provenance(const struct ksym_table *t, size_t *len, uint64_t *offset)
 {
     if (len)
         *len = t && t->provenance ? t->provenance_len : 0;
+    if (offset)
+        *offset = t && t->provenance ? t->provenance_offset : 0;
     return t ? t->provenance : NULL;
 }

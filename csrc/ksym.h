@@ -293,9 +293,10 @@ int ksym_file_load(const uint8_t *data, size_t len, struct ksym_table **out, cha
  * ksym_table_free() unmaps it. */
 int ksym_file_map(int fd, struct ksym_table **out, char *msg, size_t msglen, uint64_t *where);
 
-/* The provenance section of a table made by ksym_file_load/map, or NULL
- * (*len = 0) for a table built in memory. */
-const uint8_t *ksym_file_provenance(const struct ksym_table *t, size_t *len);
+/* The provenance section of a table made by ksym_file_load/map, its length
+ * and its byte offset in the file; NULL (*len = 0) for a table built in
+ * memory or a file without one. */
+const uint8_t *ksym_file_provenance(const struct ksym_table *t, size_t *len, uint64_t *offset);
 
 /* ==== end of table files ==================================================== */
 

@@ -89,6 +89,7 @@ struct ksym_table {
     size_t map_len;
     const uint8_t *provenance;  /* a table file's provenance section, or NULL */
     size_t provenance_len;
+    uint64_t provenance_offset; /* ... its byte offset in the file */
 
     /* Decoded token table (derived from token_table/token_index): offset,
      * length and the first 8 bytes (zero-padded) of every token. */

@@ -12,6 +12,7 @@ addresses (``array('Q')``) and module ids; lookups read those arrays the way
 the kernel does.
 """
 
+import copy
 import os
 import struct
 import sys
@@ -19,26 +20,30 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from heapq import heapify, heappop, heappush
-from itertools import accumulate
+from itertools import accumulate, chain
 from operator import itemgetter
 
-from . import _format
+from . import _format, container
 from .errors import Error, InvalidSymbolError
 from .names import check_index, decode_name, encode_name
 from .matching import (ANY_MODULE, Match, glob_literal_prefix, glob_regex, match_kind, parse_query,
                        policy_code, select_match)
 from .sources import parse_text, read_file
 from .symbol import AddressInfo, Symbol
+from .tablefile import build_provenance, encode_provenance, staleness, write_atomically
 
 __all__ = [
     "SymbolTable",
+    "address_section",
     "build_arrays",
     "check_record",
     "compress_symbols",
     "kernel_order",
     "may_be_linker_script_provided",
+    "module_sections",
     "names_and_markers",
     "read_tokens",
+    "record_offsets",
     "seqs_of_names",
     "token_table_and_index",
 ]
@@ -372,6 +377,69 @@ def read_tokens(token_table, token_index):
     return tuple(token_table[start : token_table.index(b"\0", start)] for start in offsets)
 
 
+# ---- table files (docs/format.md) --------------------------------------------
+
+# The kernel arrays and the file sections that hold them.
+_ARRAY_SECTIONS = (
+    ("names", _format.SEC_NAMES),
+    ("markers", _format.SEC_MARKERS),
+    ("token_table", _format.SEC_TOKEN_TABLE),
+    ("token_index", _format.SEC_TOKEN_INDEX),
+    ("seqs_of_names", _format.SEC_SEQS),
+)
+
+
+def record_offsets(names, count, stride):
+    """Offsets in ``names`` of records 0, ``stride``, 2 * ``stride``, ...
+    (below ``count``): one walk over the length prefixes."""
+    offsets = []
+    offset = 0
+    for i in range(count):
+        if i % stride == 0:
+            offsets.append(offset)
+        length = names[offset]
+        if length & 0x80:
+            offset += 2 + ((length & 0x7F) | (names[offset + 1] << 7))
+        else:
+            offset += 1 + length
+    return offsets
+
+
+def address_section(addresses):
+    """``(section bytes, flags, base)`` for sorted addresses: u32 offsets
+    from the lowest when the span fits 32 bits, else u64 addresses with
+    ``ADDR_WIDE`` and base 0."""
+    n = len(addresses)
+    if n and addresses[-1] - addresses[0] > _U32_MAX:
+        return struct.pack(f"<{n}Q", *addresses), _format.FILE_FLAG_ADDR_WIDE, 0
+    base = addresses[0] if n else 0
+    return struct.pack(f"<{n}I", *[address - base for address in addresses]), 0, base
+
+
+def module_sections(module_ids, module_names):
+    """The module sections ({id: bytes}) for per-symbol module ids (-1 =
+    core kernel) and the names (bytes) by id; none without modules.
+
+    Membership is stored as the maximal runs of one module value in table
+    order when they number at most count / 8 (modules are contiguous in
+    /proc/kallsyms), else as one u16 value per symbol (0 = core, k =
+    module k - 1)."""
+    if not module_names:
+        return {}
+    values = [module_id + 1 for module_id in module_ids]
+    runs = [(i, value) for i, value in enumerate(values) if i == 0 or value != values[i - 1]]
+    if len(runs) <= len(values) // 8:
+        membership = {_format.SEC_MODULE_RUNS: struct.pack(f"<{2 * len(runs)}I", *chain.from_iterable(runs))}
+    else:
+        membership = {_format.SEC_MODULE_IDS: struct.pack(f"<{len(values)}H", *values)}
+    offsets = list(accumulate((len(name) + 1 for name in module_names[:-1]), initial=0))
+    return {
+        **membership,
+        _format.SEC_MODULE_OFFSETS: struct.pack(f"<{len(offsets)}I", *offsets),
+        _format.SEC_MODULE_NAMES: b"".join(name + b"\0" for name in module_names),
+    }
+
+
 # ---- the table --------------------------------------------------------------
 
 
@@ -385,13 +453,15 @@ class SymbolTable:
     """
 
     __slots__ = ("_names", "_markers", "_token_table", "_token_index", "_seqs", "_addresses",
-                 "_module_ids", "_module_names", "_tokens", "_count")
+                 "_module_ids", "_module_names", "_tokens", "_count", "_provenance")
 
-    def __init__(self, arrays, addresses, module_ids, module_names):
+    def __init__(self, arrays, addresses, module_ids, module_names, provenance=None):
         """Wrap finished arrays (use the ``from_*`` constructors): ``arrays``
         as :meth:`kernel_arrays` returns them, ``addresses`` an ``array('Q')``
         and ``module_ids`` an ``array('i')`` in table order (-1 for the core
-        kernel), ``module_names`` the module names (bytes) by id."""
+        kernel), ``module_names`` the module names (bytes) by id,
+        ``provenance`` where the table came from (a dict; None: built now
+        from records)."""
         self._names = arrays["names"]
         self._markers = arrays["markers"]
         self._token_table = arrays["token_table"]
@@ -404,6 +474,7 @@ class SymbolTable:
         # Derived once from the two token arrays (not from the builder), so a
         # lookup still reads what the arrays say.
         self._tokens = read_tokens(self._token_table, self._token_index)
+        self._provenance = build_provenance(None) if provenance is None else dict(provenance)
 
     # ---- construction --------------------------------------------------------
 
@@ -415,6 +486,11 @@ class SymbolTable:
         ``bytes``.  A bad record raises :class:`InvalidSymbolError` naming
         its position.
         """
+        return cls._from_records(records, None)
+
+    @classmethod
+    def _from_records(cls, records, source):
+        """Build from records read from ``source`` (a path, or None)."""
         addresses, types, names, modules = [], [], [], []
         module_ids = {}
         for position, record in enumerate(records):
@@ -434,12 +510,12 @@ class SymbolTable:
         strings = [bytes((types[i],)) + name for i, name in zip(order, names)]
         arrays = build_arrays(strings, names)
         return cls(arrays, array("Q", addresses), array("i", [modules[i] for i in order]),
-                   list(module_ids))
+                   list(module_ids), build_provenance(source))
 
     @classmethod
     def from_text(cls, data, path=None):
         """Build from the bytes of a kallsyms, System.map or nm listing."""
-        return cls.from_records(parse_text(data, path))
+        return cls._from_records(parse_text(data, path), path)
 
     @classmethod
     def from_file(cls, path):
@@ -628,6 +704,76 @@ class SymbolTable:
         return (sum(map(len, arrays)) + len(self._addresses) * self._addresses.itemsize
                 + len(self._module_ids) * self._module_ids.itemsize
                 + sum(len(m.encode("utf-8", "surrogateescape")) + 1 for m in self._module_names))
+
+    # ==== table files (issue #4, docs/format.md) ==============================
+
+    @property
+    def provenance(self):
+        """Where this table came from, as a dict (a copy): ``source``,
+        ``created``, ``pysyms_version`` and, for the running kernel's
+        /proc/kallsyms, what :meth:`is_stale` compares."""
+        return copy.deepcopy(self._provenance)
+
+    def is_stale(self):
+        """False when the table was built from this boot's /proc/kallsyms
+        with the same modules loaded, True when the running kernel has moved
+        on, None when that cannot be told (not built from /proc/kallsyms)."""
+        return staleness(self._provenance)[0]
+
+    def _name_sample(self):
+        """The first 16 bytes, zero-padded, of every 16th name in name order."""
+        width = _format.SAMPLE_BYTES
+        return b"".join(self._name_at_position(pos)[:width].ljust(width, b"\0")
+                        for pos in range(0, self._count, _format.NAME_SAMPLE))
+
+    def to_bytes(self):
+        """This table as the bytes of a table file (docs/format.md): what
+        :meth:`save` writes, byte for byte what the C writer makes of the
+        same table and provenance."""
+        provenance = encode_provenance(self._provenance)
+        if len(provenance) > _format.FILE_MAX_PROVENANCE:
+            raise Error(f"provenance is {len(provenance)} bytes, more than {_format.FILE_MAX_PROVENANCE}")
+        addresses, flags, base = address_section(self._addresses)
+        fine = record_offsets(self._names, self._count, _format.FINE_STRIDE)
+        modules = [encode_name(name) for name in self._module_names]
+        sections = {section_id: self.kernel_arrays()[key] for key, section_id in _ARRAY_SECTIONS}
+        sections.update({
+            _format.SEC_ADDRESSES: addresses,
+            _format.SEC_FINE: struct.pack(f"<{len(fine)}I", *fine),
+            _format.SEC_NAME_SAMPLE: self._name_sample(),
+            _format.SEC_PROVENANCE: provenance,
+            **module_sections(self._module_ids, modules),
+        })
+        return container.write(sections, count=self._count, module_count=len(modules), flags=flags,
+                               base=base)
+
+    def save(self, path):
+        """Write this table to ``path`` as a table file, atomically (the old
+        file, if any, stays whole until the new one replaces it)."""
+        write_atomically(path, self.to_bytes())
+
+    @classmethod
+    def from_bytes(cls, data, path=None):
+        """The table held in the bytes of a table file.  Every check of
+        docs/format.md "Validation at open" runs first; a file that fails
+        one raises :class:`CorruptTableError` (``path`` names it)."""
+        header, sections = container.read(data, path)
+        arrays = {key: bytes(sections[section_id]) for key, section_id in _ARRAY_SECTIONS}
+        addresses = array("Q", container.addresses(header, sections))
+        module_ids = array("i", [value - 1 for value in container.module_values(header, sections)])
+        provenance = header["provenance"]
+        return cls(arrays, addresses, module_ids, container.module_names(sections),
+                   {} if provenance is None else provenance)
+
+    @classmethod
+    def open(cls, path):
+        """The table saved in the file ``path`` (see :meth:`from_bytes`).
+        The reference reads the whole file; the C table maps it."""
+        with open(path, "rb") as f:
+            data = f.read()
+        return cls.from_bytes(data, os.fspath(path))
+
+    # ==== end of table files ====================================================
 
     # ==== suffix-aware matching and globs (issue #3) ==========================
     # Semantics: pysyms/matching.py.  Candidates come from a range search over

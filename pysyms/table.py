@@ -207,10 +207,11 @@ class SymbolTable:
             raise Error(f"{path}: {text}")
         table = ffi.gc(out[0], lib.ksym_table_free)
         size = ffi.new("size_t *")
-        section = lib.ksym_file_provenance(table, size)
+        offset = ffi.new("uint64_t *")
+        section = lib.ksym_file_provenance(table, size, offset)
         provenance = {}
         if section != ffi.NULL:
-            provenance = tablefile.decode_provenance(ffi.buffer(section, size[0]), path)
+            provenance = tablefile.decode_provenance(ffi.buffer(section, size[0]), path, int(offset[0]))
         return cls(table, provenance, keepalive)
 
     def to_bytes(self):
