@@ -97,7 +97,7 @@ def test_rss_after_open(benchmark, saved, probe_name):
 
     def run():
         out = subprocess.run([sys.executable, "-c", _RSS_CHILD, path, probe_name], env=env,
-                             capture_output=True, text=True, check=True)
+                             capture_output=True, text=True, check=True, cwd=os.path.dirname(path))
         return json.loads(out.stdout)
 
     result = benchmark.pedantic(run, rounds=3, iterations=1)

@@ -267,8 +267,10 @@ _SAVER = textwrap.dedent("""
 
 def _kill_mid_save(path, marker):
     env = dict(os.environ, PYTHONPATH=str(Path(pysyms.__file__).resolve().parent.parent))
+    # run from the file's directory: a source checkout in the current
+    # directory (no compiled module) must not shadow the package under test
     child = subprocess.Popen([sys.executable, "-c", _SAVER, str(path), marker],
-                             stdout=subprocess.PIPE, text=True, env=env)
+                             stdout=subprocess.PIPE, text=True, env=env, cwd=path.parent)
     try:
         assert child.stdout.readline().strip() == "in-fsync"
         child.send_signal(signal.SIGKILL)
