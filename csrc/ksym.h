@@ -300,4 +300,26 @@ const uint8_t *ksym_file_provenance(const struct ksym_table *t, size_t *len, uin
 
 /* ==== end of table files ==================================================== */
 
+/* ==== LZ4 block decoding (csrc/lz4.c, issue #5) ============================ */
+
+/* The most one block of the kernel's legacy lz4 framing decompresses to
+ * (lib/decompress_unlz4.c: 8 MiB); a caller sizes its buffer with it. */
+#define KSYM_LZ4_LEGACY_BLOCK_MAX 8388608
+
+/* Decode one raw LZ4 block (the lz4 "block format": sequences of a token,
+ * literal length, literals, 2-byte little-endian offset, match length)
+ * from src[0..srclen) into dst[0..dstcap).  Returns the bytes written, or
+ * KSYM_ECORRUPT when src is not one complete, valid block (empty, truncated
+ * inside a sequence, an offset of 0 or reaching before the start of the
+ * output, or ending right after a match instead of with a literal run),
+ * KSYM_ENOSPC when the output would exceed dstcap, KSYM_EINVAL for a NULL
+ * pointer with a non-zero length.  Sequences are decoded in order and in
+ * each the input is checked before the output, so the first fault found
+ * decides the code.  Lenient where the format only constrains encoders (the
+ * last 5 bytes being literals, the last match starting 12 bytes before the
+ * end).  Never reads or writes outside the two buffers, on any input. */
+int64_t ksym_lz4_block_decode(const uint8_t *src, size_t srclen, uint8_t *dst, size_t dstcap);
+
+/* ==== end of LZ4 block decoding ============================================ */
+
 #endif
