@@ -322,4 +322,30 @@ int64_t ksym_lz4_block_decode(const uint8_t *src, size_t srclen, uint8_t *dst, s
 
 /* ==== end of LZ4 block decoding ============================================ */
 
+/* ==== Batch symbolization and formatting (csrc/batch.c, issue #6) ========= */
+
+/* Text styles of ksym_format, after the kernel's printk formats. */
+#define KSYM_STYLE_SYMBOL 0    /* %pS: name+0xoff/0xsize [module] */
+#define KSYM_STYLE_NAME 1      /* %ps: name [module] */
+#define KSYM_STYLE_BACKTRACE 2 /* %pB: %pS of a return address (looks up addr - 1) */
+#define KSYM_FORMAT_MAX 816    /* longest line ksym_format writes, without its newline */
+
+/* For every addrs[k], k < n: the index of the symbol ksym_lookup_addr would
+ * report (first alias) into indexes[k] and addrs[k] minus its address into
+ * offsets[k]; -1 and 0 where no symbol covers the address.  Sorted input
+ * (non-decreasing, checked here) takes a merge walk instead of a binary
+ * search per address.  Returns n, or KSYM_EINVAL. */
+int64_t ksym_symbolize(const struct ksym_table *t, const uint64_t *addrs, size_t n,
+                       int64_t *indexes, uint64_t *offsets);
+
+/* The kernel's text for addrs[0..n) in style (KSYM_STYLE_*), each line
+ * followed by '\n', into buf; an address no symbol covers prints as 0x<hex>
+ * as the kernel does.  Stops while buf has less than KSYM_FORMAT_MAX + 1
+ * bytes left; returns the number of addresses written (KSYM_ENOSPC if none
+ * fit, KSYM_EINVAL), *written the bytes used. */
+int64_t ksym_format(const struct ksym_table *t, const uint64_t *addrs, size_t n, int style,
+                    char *buf, size_t buflen, size_t *written);
+
+/* ==== end of batch symbolization ============================================ */
+
 #endif

@@ -350,37 +350,36 @@ static inline uint32_t upper_bound64(const uint8_t *a, uint32_t n, uint64_t q)
     return base + (ksym_rd64(a + (size_t)base * 8) <= q);
 }
 
-int ksym_lookup_addr(const struct ksym_table *t, uint64_t addr, struct ksym_addr_info *info,
-                     char *name, size_t namelen)
+uint32_t ksym__upper_bound(const struct ksym_table *t, uint64_t addr)
 {
-    if (name && namelen <= KSYM_NAME_MAX)
-        return KSYM_ENOSPC;
-    if (!t || !t->count)
-        return 0;
     uint32_t n = t->count;
-    uint32_t ub;
-    if (t->addr_wide) {
-        ub = upper_bound64(t->addresses, n, addr);
-    } else {
-        if (addr < t->base)
-            return 0;
-        uint64_t d = addr - t->base;
-        ub = d > UINT32_MAX ? n : upper_bound32(t->addresses, n, (uint32_t)d);
-    }
+    if (n == 0)
+        return 0;
+    if (t->addr_wide)
+        return upper_bound64(t->addresses, n, addr);
+    if (addr < t->base)
+        return 0;
+    uint64_t d = addr - t->base;
+    return d > UINT32_MAX ? n : upper_bound32(t->addresses, n, (uint32_t)d);
+}
+
+int ksym__resolve(const struct ksym_table *t, uint32_t ub, uint64_t addr, uint32_t *index,
+                  uint64_t *address, uint64_t *size)
+{
+    uint32_t n = t->count;
     if (ub == 0)
         return 0;
     uint64_t a = ksym_addr_at(t, ub - 1);
-    uint64_t size;
     if (ub < n) {
-        size = ksym_addr_at(t, ub) - a;
+        *size = ksym_addr_at(t, ub) - a;
     } else if (t->has_end && t->end_address > a) {
         if (addr >= t->end_address)
             return 0;
-        size = t->end_address - a;
+        *size = t->end_address - a;
     } else {
         if (addr != a)
             return 0;
-        size = 0;
+        *size = 0;
     }
     /* First alias at a: a few steps back, then binary search. */
     uint32_t idx = ub - 1;
@@ -397,6 +396,22 @@ int ksym_lookup_addr(const struct ksym_table *t, uint64_t addr, struct ksym_addr
         }
         idx = lo;
     }
+    *index = idx;
+    *address = a;
+    return 1;
+}
+
+int ksym_lookup_addr(const struct ksym_table *t, uint64_t addr, struct ksym_addr_info *info,
+                     char *name, size_t namelen)
+{
+    if (name && namelen <= KSYM_NAME_MAX)
+        return KSYM_ENOSPC;
+    if (!t || !t->count)
+        return 0;
+    uint32_t idx;
+    uint64_t a, size;
+    if (!ksym__resolve(t, ksym__upper_bound(t, addr), addr, &idx, &a, &size))
+        return 0;
     if (info) {
         info->index = idx;
         info->module = ksym_module(t, idx);

@@ -354,8 +354,10 @@ int64_t ksym_match(const struct ksym_table *t, const char *name, size_t len, int
         return 0;
     size_t found = 0;
 
-    /* Exact matches, already in address order; when any pass the module
-     * filter they are the whole answer. */
+    /* Exact matches, in address order in any table seqs_of_names sorts
+     * right (sorted again below, so that a file that lies about it still
+     * gets the promised order); when any pass the module filter they are
+     * the whole answer. */
     uint32_t first;
     int64_t n = ksym_name_run(t, name, len, &first);
     for (int64_t k = 0; k < n; k++) {
@@ -368,8 +370,10 @@ int64_t ksym_match(const struct ksym_table *t, const char *name, size_t len, int
         }
         found++;
     }
-    if (found || policy == KSYM_SUFFIX_NONE)
+    if (found || policy == KSYM_SUFFIX_NONE) {
+        sort_matches(indexes, kinds, found < cap ? found : cap);
         return (int64_t)found;
+    }
 
     struct stem s;
     if (!stem_init(&s, name, len, policy))

@@ -293,6 +293,13 @@ int64_t ksym__find_first(const struct ksym_table *t, const uint8_t *q, size_t ql
 int64_t ksym__find_first_sorted(const struct ksym_table *t, const uint8_t *q, size_t qlen,
                                 int *unique);
 
+/* Address lookups (lookup.c): the number of symbols at or below addr; and,
+ * given it (ub), the answer of ksym_lookup_addr for addr: 1 with the first
+ * alias's index, its address and size, or 0 when no symbol covers addr. */
+uint32_t ksym__upper_bound(const struct ksym_table *t, uint64_t addr);
+int ksym__resolve(const struct ksym_table *t, uint32_t ub, uint64_t addr, uint32_t *index,
+                  uint64_t *address, uint64_t *size);
+
 /* Does the symbol at address-order index idx have exactly the name q? */
 int ksym__index_has_name(const struct ksym_table *t, uint32_t idx, const uint8_t *q, size_t qlen);
 

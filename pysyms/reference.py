@@ -23,7 +23,7 @@ from heapq import heapify, heappop, heappush
 from itertools import accumulate, chain
 from operator import itemgetter
 
-from . import _format, container
+from . import _format, batch, container
 from .errors import Error, InvalidSymbolError
 from .names import check_index, decode_name, encode_name
 from .matching import (ANY_MODULE, Match, glob_literal_prefix, glob_regex, match_kind, parse_query,
@@ -683,6 +683,27 @@ class SymbolTable:
             return None
         text, _ = self.expand_symbol(self.get_symbol_offset(first))
         return AddressInfo(decode_name(text[1:]), start, address - start, size, self._module_of(first), first)
+
+    # ---- batches (issue #6) ------------------------------------------------------
+
+    def symbolize(self, addresses, out=None):
+        """``(indexes, offsets)`` of many addresses: ``lookup_addr`` one by one
+        (-1 and 0 where no symbol covers an address); same types as the C
+        table's."""
+        view, numpy_in = batch.address_view(addresses)
+        n = len(view)
+        indexes, offsets = batch.new_results(n, numpy_in) if out is None else batch.check_out(out, n)
+        for k, address in enumerate(view):
+            info = self.lookup_addr(address)
+            indexes[k], offsets[k] = (-1, 0) if info is None else (info.index, info.offset)
+        return indexes, offsets
+
+    def format(self, addresses, style="%pS"):
+        """The kernel's ``%pS`` / ``%ps`` / ``%pB`` text of each address."""
+        if style not in batch.STYLES:
+            raise ValueError(f"style must be one of {', '.join(batch.STYLES)}, not {style!r}")
+        view, _ = batch.address_view(addresses)
+        return [batch.format_line(self.lookup_addr, address, style) for address in view]
 
     # ---- the kernel's arrays ---------------------------------------------------
 

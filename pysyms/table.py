@@ -8,7 +8,7 @@ import os
 import threading
 
 from ._native import ffi, lib
-from . import tablefile
+from . import batch, tablefile
 from .errors import CorruptTableError, Error, InvalidSymbolError, ParseError, ZeroAddressesError
 from .names import check_index, decode_name, encode_name
 from .matching import ANY_MODULE, KINDS, Match, parse_query, policy_code, select_match
@@ -166,6 +166,60 @@ class SymbolTable:
     def from_kallsyms(cls, path="/proc/kallsyms"):
         """Build from the running kernel's ``/proc/kallsyms`` (or a copy of one)."""
         return cls.from_file(path)
+
+    # ---- batches (issue #6; csrc/batch.c) -----------------------------------
+
+    def symbolize(self, addresses, out=None):
+        """Resolve many addresses in one C call, without the GIL.
+
+        ``addresses``: any buffer of unsigned 64-bit integers (numpy array,
+        ``array('Q')``, ``bytes`` in native byte order, memoryview), read in
+        place, or an iterable of ints.  Returns ``(indexes, offsets)``: the
+        symbol index ``lookup_addr`` would report (-1 where no symbol covers
+        the address) and the offset from that symbol (0 there).  numpy in,
+        numpy out (int64, uint64); otherwise ``array('q')`` and ``array('Q')``.
+        Sorted input is detected and resolved by a merge walk.  ``out``, a
+        pair of writable 64-bit buffers of the same length, receives the
+        results instead of new arrays (and is returned).
+        """
+        view, numpy_in = batch.address_view(addresses)
+        n = len(view)
+        indexes, offsets = batch.new_results(n, numpy_in) if out is None else batch.check_out(out, n)
+        if n:
+            rc = lib.ksym_symbolize(self._table, ffi.from_buffer("uint64_t[]", view), n,
+                                    ffi.from_buffer("int64_t[]", indexes, require_writable=True),
+                                    ffi.from_buffer("uint64_t[]", offsets, require_writable=True))
+            if rc < 0:
+                raise Error(ffi.string(lib.ksym_strerror(rc)).decode())
+        return indexes, offsets
+
+    _FORMAT_CHUNK = 4096  # addresses formatted per C call
+
+    def format(self, addresses, style="%pS"):
+        """The kernel's text for each address, built in C, as a list of str:
+        ``'%pS'`` ``name+0xoff/0xsize [module]``, ``'%ps'`` ``name [module]``,
+        ``'%pB'`` as ``%pS`` for a return address (looks up ``addr - 1``).
+        An address no symbol covers prints as ``0x<hex>``, as the kernel's."""
+        try:
+            code = getattr(lib, "KSYM_STYLE_" + batch.STYLES[style])
+        except KeyError:
+            raise ValueError(f"style must be one of {', '.join(batch.STYLES)}, not {style!r}") from None
+        view, _ = batch.address_view(addresses)
+        n = len(view)
+        src = ffi.from_buffer("uint64_t[]", view)
+        chunk = min(self._FORMAT_CHUNK, max(n, 1))
+        buflen = chunk * (lib.KSYM_FORMAT_MAX + 1)
+        buf = self._new_uncleared("char[]", buflen)
+        written = ffi.new("size_t *")
+        lines = []
+        done = 0
+        while done < n:
+            k = lib.ksym_format(self._table, src + done, min(chunk, n - done), code, buf, buflen, written)
+            if k <= 0:
+                raise Error(ffi.string(lib.ksym_strerror(k)).decode())
+            lines += decode_name(ffi.unpack(buf, written[0] - 1)).split("\n")
+            done += k
+        return lines
 
     # ---- table files (docs/format.md; csrc/file.c) ------------------------
 

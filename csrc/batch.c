@@ -1,0 +1,311 @@
+/* batch.c - many addresses per call: symbolization into index/offset
+ * arrays and the kernel's %pS / %ps / %pB text (issue #6).
+ *
+ * Same answers as ksym_lookup_addr, one address at a time, through the
+ * shared ksym__upper_bound / ksym__resolve (lookup.c).  Sorted input takes
+ * a merge walk: a cursor that only moves forward (galloping over gaps), and
+ * the previous answer reused while addresses stay inside one symbol, which
+ * is what dense sampled profiles look like.
+ *
+ * No allocation, no locking: callers (cffi) drop the GIL around the loop.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <string.h>
+
+/* Large batches use a second thread where POSIX threads exist (build with
+ * -pthread); -DKSYM_NO_THREADS keeps them on one. */
+#if !defined(KSYM_NO_THREADS) && (defined(__unix__) || defined(__APPLE__))
+#define KSYM_THREADS 1
+#include <pthread.h>
+#endif
+
+#include "ksym.h"
+#include "table.h"
+
+static int is_sorted(const uint64_t *a, size_t n)
+{
+    for (size_t k = 1; k < n; k++)
+        if (a[k] < a[k - 1])
+            return 0;
+    return 1;
+}
+
+/* A two-level search for unsorted batches: every 2^shift-th address in a
+ * small array that stays in the L1 cache, searched first, so that the
+ * search of the big address array touches one block of 2^shift entries
+ * instead of a cache line per halving.  Built per batch, on the stack. */
+#ifndef TOP_MAX
+#define TOP_MAX 4096
+#endif
+struct finder {
+    const struct ksym_table *t;
+    uint32_t ntop, shift;
+    uint64_t top[TOP_MAX];
+};
+
+static void finder_init(struct finder *f, const struct ksym_table *t)
+{
+    f->t = t;
+    f->shift = 0;
+    while (((uint64_t)t->count + (1u << f->shift) - 1) >> f->shift > TOP_MAX)
+        f->shift++;
+    f->ntop = (uint32_t)(((uint64_t)t->count + (1u << f->shift) - 1) >> f->shift);
+    for (uint32_t j = 0; j < f->ntop; j++)
+        f->top[j] = ksym_addr_at(t, j << f->shift);
+}
+
+/* ksym__upper_bound(t, addr): the number of symbols at or below addr.
+ * Both searches are branch-free (a conditional move per step): random
+ * addresses would mispredict half the branches of a plain binary search. */
+static uint32_t finder_upper_bound(const struct finder *f, uint64_t addr)
+{
+    uint32_t base = 0, n = f->ntop;
+    while (n > 1) {
+        uint32_t half = n / 2;
+        base = f->top[base + half] <= addr ? base + half : base;
+        n -= half;
+    }
+    if (f->top[base] > addr)
+        return 0; /* below the first symbol */
+    /* addresses[base << shift] <= addr < addresses[(base + 1) << shift]:
+     * the same search inside that block */
+    const struct ksym_table *t = f->t;
+    uint32_t lo = base << f->shift, end = (base + 1) << f->shift;
+    if (end > t->count)
+        end = t->count;
+    n = end - lo;
+    while (n > 1) {
+        uint32_t half = n / 2;
+        lo = ksym_addr_at(t, lo + half) <= addr ? lo + half : lo;
+        n -= half;
+    }
+    return lo + 1;
+}
+
+/* Number of symbols at or below addr, knowing it is at least ub (the
+ * answer for a smaller address): gallop forward from ub, then search the
+ * last step. */
+static uint32_t advance(const struct ksym_table *t, uint32_t ub, uint64_t addr)
+{
+    uint32_t n = t->count, step = 1, lo = ub;
+    if (lo >= n || ksym_addr_at(t, lo) > addr)
+        return lo;
+    /* addresses[lo] <= addr: find hi with addresses[hi] > addr (or n) */
+    uint32_t hi = lo + 1;
+    while (hi < n && ksym_addr_at(t, hi) <= addr) {
+        lo = hi;
+        step *= 2;
+        hi = n - lo > step ? lo + step : n;
+    }
+    /* addresses[lo] <= addr < addresses[hi] (hi may be n) */
+    lo++;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ksym_addr_at(t, mid) <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The answer for one address, with the previous answer as a cache: an
+ * address in [cache_lo, cache_hi) resolves to the cached symbol. */
+struct cursor {
+    uint32_t ub;
+    uint64_t lo, hi; /* the cached symbol covers [lo, hi); empty when lo == hi */
+    int64_t index;
+    uint64_t address;
+};
+
+static void resolve_sorted(const struct ksym_table *t, struct cursor *c, uint64_t addr,
+                           int64_t *index, uint64_t *offset)
+{
+    if (addr >= c->lo && addr < c->hi) {
+        *index = c->index;
+        *offset = addr - c->address;
+        return;
+    }
+    c->ub = advance(t, c->ub, addr);
+    uint32_t idx;
+    uint64_t a, size;
+    if (ksym__resolve(t, c->ub, addr, &idx, &a, &size)) {
+        *index = idx;
+        *offset = addr - a;
+        c->index = idx;
+        c->address = a;
+        c->lo = a;
+        c->hi = size ? a + size : a + 1; /* size 0: only a itself resolves */
+        if (c->hi < c->lo)                /* wrapped at the top of the space */
+            c->hi = UINT64_MAX;
+    } else {
+        *index = -1;
+        *offset = 0;
+    }
+}
+
+/* One contiguous part of a batch. */
+struct part {
+    const struct ksym_table *t;
+    const struct finder *f; /* NULL: the input is sorted */
+    const uint64_t *addrs;
+    size_t n;
+    int64_t *indexes;
+    uint64_t *offsets;
+};
+
+static void *symbolize_part(void *arg)
+{
+    const struct part *p = arg;
+    const struct ksym_table *t = p->t;
+    if (!p->f) {
+        struct cursor c = {0, 0, 0, -1, 0};
+        for (size_t k = 0; k < p->n; k++)
+            resolve_sorted(t, &c, p->addrs[k], &p->indexes[k], &p->offsets[k]);
+        return NULL;
+    }
+    for (size_t k = 0; k < p->n; k++) {
+        uint32_t idx;
+        uint64_t a, size, addr = p->addrs[k];
+        if (ksym__resolve(t, finder_upper_bound(p->f, addr), addr, &idx, &a, &size)) {
+            p->indexes[k] = idx;
+            p->offsets[k] = addr - a;
+        } else {
+            p->indexes[k] = -1;
+            p->offsets[k] = 0;
+        }
+    }
+    return NULL;
+}
+
+/* Batches at least this long are split between the calling thread and one
+ * more (the machines this targets have two cores or more). */
+#define SPLIT_MIN 65536
+
+int64_t ksym_symbolize(const struct ksym_table *t, const uint64_t *addrs, size_t n,
+                       int64_t *indexes, uint64_t *offsets)
+{
+    if (!t || (n && (!addrs || !indexes || !offsets)))
+        return KSYM_EINVAL;
+    if (t->count == 0) {
+        for (size_t k = 0; k < n; k++)
+            indexes[k] = -1, offsets[k] = 0;
+        return (int64_t)n;
+    }
+    struct finder f;
+    const struct finder *fp = NULL;
+    if (!is_sorted(addrs, n)) {
+        finder_init(&f, t);
+        fp = &f;
+    }
+    struct part whole = {t, fp, addrs, n, indexes, offsets};
+#ifdef KSYM_THREADS
+    if (n >= SPLIT_MIN) {
+        size_t h = n / 2;
+        struct part first = {t, fp, addrs, h, indexes, offsets};
+        struct part second = {t, fp, addrs + h, n - h, indexes + h, offsets + h};
+        pthread_t thr;
+        if (pthread_create(&thr, NULL, symbolize_part, &second) == 0) {
+            symbolize_part(&first);
+            pthread_join(thr, NULL);
+            return (int64_t)n;
+        }
+    }
+#endif
+    symbolize_part(&whole);
+    return (int64_t)n;
+}
+
+/* "0x" and v in lower-case hex, as the kernel's %#lx prints it (0 is
+ * "0x0": the kernel's vsprintf, unlike C's, keeps the prefix). */
+static size_t put_hex(char *out, uint64_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    char tmp[16];
+    size_t n = 0;
+    do {
+        tmp[n++] = digits[v & 15];
+        v >>= 4;
+    } while (v);
+    out[0] = '0';
+    out[1] = 'x';
+    for (size_t k = 0; k < n; k++)
+        out[2 + k] = tmp[n - 1 - k];
+    return n + 2;
+}
+
+/* The symbol of the previous line, so that runs of addresses in one
+ * function (a profile's hot spots) copy its name instead of expanding it. */
+struct last_name {
+    int64_t index;
+    const char *name;
+    size_t len;
+};
+
+/* One line of text for addr in the given style (no newline); returns its
+ * length.  out has room for KSYM_FORMAT_MAX bytes. */
+static size_t format_one(const struct finder *f, uint64_t addr, int style, char *out,
+                         struct last_name *last)
+{
+    const struct ksym_table *t = f->t;
+    /* %pB: the return address may be one past the end of its caller, so
+     * look up addr - 1 and report the offset of addr (the kernel's
+     * sprint_backtrace). */
+    uint64_t query = style == KSYM_STYLE_BACKTRACE && addr ? addr - 1 : addr;
+    uint32_t idx;
+    uint64_t a, size;
+    if (!ksym__resolve(t, finder_upper_bound(f, query), query, &idx, &a, &size))
+        return put_hex(out, addr);
+    size_t o;
+    if (last->index == (int64_t)idx) {
+        memcpy(out, last->name, last->len);
+        o = last->len;
+    } else {
+        int len = ksym_name(t, idx, out, KSYM_NAME_MAX + 1);
+        o = len > 0 ? (size_t)len : 0;
+    }
+    last->index = idx;
+    last->name = out;
+    last->len = o;
+    if (style != KSYM_STYLE_NAME) {
+        out[o++] = '+';
+        o += put_hex(out + o, addr - a);
+        out[o++] = '/';
+        o += put_hex(out + o, size);
+    }
+    int32_t m = ksym_module(t, idx);
+    if (m >= 0) {
+        const char *mod = ksym_module_name(t, (uint32_t)m);
+        size_t ml = strlen(mod);
+        out[o++] = ' ';
+        out[o++] = '[';
+        memcpy(out + o, mod, ml);
+        o += ml;
+        out[o++] = ']';
+    }
+    return o;
+}
+
+int64_t ksym_format(const struct ksym_table *t, const uint64_t *addrs, size_t n, int style,
+                    char *buf, size_t buflen, size_t *written)
+{
+    if (written)
+        *written = 0;
+    if (!t || (n && !addrs) || (!buf && buflen) ||
+        (style != KSYM_STYLE_SYMBOL && style != KSYM_STYLE_NAME && style != KSYM_STYLE_BACKTRACE))
+        return KSYM_EINVAL;
+    struct last_name last = {-1, NULL, 0};
+    struct finder f;
+    finder_init(&f, t);
+    size_t used = 0, k;
+    for (k = 0; k < n && buflen - used >= KSYM_FORMAT_MAX + 1; k++) {
+        used += format_one(&f, addrs[k], style, buf + used, &last);
+        buf[used++] = '\n';
+    }
+    if (written)
+        *written = used;
+    if (k == 0 && n)
+        return KSYM_ENOSPC;
+    return (int64_t)k;
+}
