@@ -104,6 +104,7 @@ void ksym_builder_free(struct ksym_builder *b)
     free(b->mods);
     free(b->modv);
     free(b->mod_hash);
+    free(b->region_end);
     free(b);
 }
 
@@ -243,6 +244,40 @@ static int mod_rehash(struct ksym_builder *b, size_t slots)
     b->mod_hash = h;
     b->mod_hash_slots = slots;
     return 0;
+}
+
+/* The module value (id + 1) of a module name already interned, or 0. */
+static uint32_t mod_find(const struct ksym_builder *b, const char *s, size_t len)
+{
+    if (!b->mod_hash_slots)
+        return 0;
+    size_t mask = b->mod_hash_slots - 1;
+    for (size_t i = (size_t)ksym_hash(s, len) & mask; b->mod_hash[i]; i = (i + 1) & mask) {
+        const struct ksym_mod *m = &b->modv[b->mod_hash[i] - 1];
+        if (m->len == len && memcmp(b->mods + m->off, s, len) == 0)
+            return b->mod_hash[i];
+    }
+    return 0;
+}
+
+int ksym_builder_set_region_end(struct ksym_builder *b, const char *module, size_t module_len,
+                                uint64_t end)
+{
+    if (!b || (module_len && !module))
+        return KSYM_EINVAL;
+    if (end == 0)
+        return ksym__error(b, KSYM_EINVAL, 0, -1, "a region end of 0");
+    uint32_t value = 0;
+    if (module && module_len && !(value = mod_find(b, module, module_len)))
+        return ksym__error(b, KSYM_EINVAL, 0, -1, "module '%.*s' has no symbols",
+                           (int)(module_len > 64 ? 64 : module_len), module);
+    size_t old = b->region_end_cap;
+    if (grow((void **)&b->region_end, &b->region_end_cap, (size_t)value + 1, sizeof *b->region_end))
+        return ksym__error(b, KSYM_ENOMEM, 0, -1, "out of memory");
+    if (b->region_end_cap > old)
+        memset(b->region_end + old, 0, (b->region_end_cap - old) * sizeof *b->region_end);
+    b->region_end[value] = end;
+    return KSYM_OK;
 }
 
 /* Stores the module value (id + 1) for a name in *out, interning it.
@@ -1108,6 +1143,8 @@ static void builder_reset(struct ksym_builder *b)
     b->nmods = 0;
     b->mods_len = 0;
     b->last_mod = 0;
+    if (b->region_end)
+        memset(b->region_end, 0, b->region_end_cap * sizeof *b->region_end);
     if (b->mod_hash)
         memset(b->mod_hash, 0, b->mod_hash_slots * sizeof *b->mod_hash);
 }
@@ -1370,8 +1407,13 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     size_t modids_len = !any_module ? 0 : mod_as_runs ? nruns * 8 : n * 2;
     size_t o_modoffs = align_up(o_modids + modids_len, 4);
     size_t o_modnames = o_modoffs + (size_t)nmods * 4;
+    int any_module_end = 0;
+    for (size_t v = 1; v <= nmods && v < b->region_end_cap; v++)
+        any_module_end |= b->region_end[v] != 0;
+    size_t o_modends = align_up(o_modnames + modnames_len, 8);
+    size_t modends_len = any_module_end ? (size_t)nmods * 8 : 0;
     size_t nsamp = (n + KSYM_NAME_SAMPLE - 1) / KSYM_NAME_SAMPLE;
-    size_t o_fine = align_up(o_modnames + modnames_len, 4);
+    size_t o_fine = align_up(o_modends + modends_len, 4);
     size_t o_sample = align_up(o_fine + nfine * 4, 8);
     size_t o_hash = o_sample + nsamp * KSYM_SAMPLE_BYTES;
     /* The hash size depends on the distinct names: known after the join,
@@ -1463,6 +1505,9 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
             blk[o_modnames + o++] = 0;
         }
     }
+    /* region ends */
+    for (size_t v = 1; any_module_end && v <= nmods; v++)
+        ksym_wr64(blk + o_modends + (v - 1) * 8, v < b->region_end_cap ? b->region_end[v] : 0);
     /* the name sample and the name hash */
     memcpy(blk + o_sample, job.sample, nsamp * KSYM_SAMPLE_BYTES);
     memcpy(blk + o_hash, job.hash, (size_t)slots * 4);
@@ -1490,6 +1535,8 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     t->module_offs = blk + o_modoffs;
     t->module_names = blk + o_modnames;
     t->module_names_len = modnames_len;
+    t->module_ends = any_module_end ? blk + o_modends : NULL;
+    t->core_end = b->region_end_cap ? b->region_end[0] : 0;
     t->fine = blk + o_fine;
     t->fine_len = nfine * 4;
     t->hash = blk + o_hash;

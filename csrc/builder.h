@@ -37,6 +37,8 @@ struct ksym_builder {
     uint32_t *mod_hash; /* id + 1 per slot, 0 = empty; power-of-two size */
     size_t mod_hash_slots;
     uint32_t last_mod;  /* cache: module value of the last record */
+    uint64_t *region_end; /* by module value (0 = core): end of its memory, 0 = unknown */
+    size_t region_end_cap;
 
     char msg[256];
     uint64_t err_line;

@@ -119,6 +119,7 @@ static const char *const section_names[KSYM_SEC_MAX + 1] = {
     [KSYM_SEC_FINE] = "fine",
     [KSYM_SEC_NAME_SAMPLE] = "name_sample",
     [KSYM_SEC_PROVENANCE] = "provenance",
+    [KSYM_SEC_MODULE_ENDS] = "module_ends",
 };
 
 /* The sections a table writes, in id order (absent ones not present). */
@@ -140,6 +141,8 @@ static void table_sections(const struct ksym_table *t, const void *prov, size_t 
             SET(KSYM_SEC_MODULE_IDS, t->module_ids, (size_t)t->count * 2);
         SET(KSYM_SEC_MODULE_OFFSETS, t->module_offs, (size_t)t->module_count * 4);
         SET(KSYM_SEC_MODULE_NAMES, t->module_names, t->module_names_len);
+        if (t->module_ends)
+            SET(KSYM_SEC_MODULE_ENDS, t->module_ends, (size_t)t->module_count * 8);
     }
     SET(KSYM_SEC_FINE, t->fine, t->fine_len);
     SET(KSYM_SEC_NAME_SAMPLE, t->name_sample, t->name_sample_len);
@@ -200,12 +203,12 @@ int64_t ksym_file_write(const struct ksym_table *t, const void *provenance, size
     ksym_wr32(buf + 8, KSYM_FILE_VERSION);
     ksym_wr32(buf + 12, KSYM_FILE_BYTE_ORDER);
     ksym_wr32(buf + 16, (t->addr_wide ? KSYM_FILE_FLAG_ADDR_WIDE : 0) |
-                            (t->has_end ? KSYM_FILE_FLAG_HAS_END : 0));
+                            (t->core_end ? KSYM_FILE_FLAG_HAS_END : 0));
     ksym_wr32(buf + 20, t->count);
     ksym_wr32(buf + 24, t->module_count);
     ksym_wr32(buf + 28, nsec);
     ksym_wr64(buf + 32, t->addr_wide ? 0 : t->base);
-    ksym_wr64(buf + 40, t->has_end ? t->end_address : 0);
+    ksym_wr64(buf + 40, t->core_end);
     ksym_wr64(buf + 48, size);
     uint8_t *e = buf + KSYM_FILE_HEADER_SIZE;
     for (int id = 1; id <= KSYM_SEC_MAX; id++) {
@@ -415,15 +418,23 @@ static int check_lengths(struct loader *L)
                            KSYM_SEC_MODULE_IDS);
         if (ids->present && (rc = need_len(L, KSYM_SEC_MODULE_IDS, 2 * n)))
             return rc;
+        if (L->sec[KSYM_SEC_MODULE_ENDS].present &&
+            (rc = need_len(L, KSYM_SEC_MODULE_ENDS, 8 * (uint64_t)L->module_count)))
+            return rc;
         if (runs->present && (runs->len == 0 || runs->len % 8 || runs->len / 8 > n))
             return corrupt(L, runs->offset, "section module_runs (id %d) is %zu bytes, not 8 "
                            "bytes for each of 1 to %llu runs", KSYM_SEC_MODULE_RUNS, runs->len,
                            (unsigned long long)n);
     } else {
-        for (int id = KSYM_SEC_MODULE_RUNS; id <= KSYM_SEC_MODULE_NAMES; id++)
+        static const int module_sections[] = {KSYM_SEC_MODULE_RUNS, KSYM_SEC_MODULE_IDS,
+                                              KSYM_SEC_MODULE_OFFSETS, KSYM_SEC_MODULE_NAMES,
+                                              KSYM_SEC_MODULE_ENDS};
+        for (size_t k = 0; k < sizeof module_sections / sizeof module_sections[0]; k++) {
+            int id = module_sections[k];
             if (L->sec[id].present)
                 return corrupt(L, L->sec[id].offset, "section %s (id %d) in a table without "
                                "modules", section_names[id], id);
+        }
     }
     const struct section *prov = &L->sec[KSYM_SEC_PROVENANCE];
     if (prov->present && prov->len > KSYM_FILE_MAX_PROVENANCE)
@@ -548,9 +559,9 @@ static int check_addresses(struct loader *L)
                            (unsigned long long)L->base, (unsigned long long)prev);
         last = wide ? prev : L->base + prev;
     }
-    if ((L->flags & KSYM_FILE_FLAG_HAS_END) && L->end_address < last)
-        return corrupt(L, 40, "end_address 0x%llx is below the last address 0x%llx",
-                       (unsigned long long)L->end_address, (unsigned long long)last);
+    (void)last;
+    if ((L->flags & KSYM_FILE_FLAG_HAS_END) && L->end_address == 0)
+        return corrupt(L, 40, "HAS_END flag with an end_address of 0");
     return KSYM_OK;
 }
 
@@ -615,8 +626,7 @@ static struct ksym_table *make_table(const struct loader *L)
     t->module_count = L->module_count;
     t->addr_wide = (L->flags & KSYM_FILE_FLAG_ADDR_WIDE) != 0;
     t->base = L->base;
-    t->has_end = (L->flags & KSYM_FILE_FLAG_HAS_END) != 0;
-    t->end_address = L->end_address;
+    t->core_end = L->end_address;
     t->names = s[KSYM_SEC_NAMES].data;
     t->names_len = s[KSYM_SEC_NAMES].len;
     t->markers = s[KSYM_SEC_MARKERS].data;
@@ -638,6 +648,8 @@ static struct ksym_table *make_table(const struct loader *L)
         t->module_offs = s[KSYM_SEC_MODULE_OFFSETS].data;
         t->module_names = s[KSYM_SEC_MODULE_NAMES].data;
         t->module_names_len = s[KSYM_SEC_MODULE_NAMES].len;
+        if (s[KSYM_SEC_MODULE_ENDS].present)
+            t->module_ends = s[KSYM_SEC_MODULE_ENDS].data;
     }
     t->fine = s[KSYM_SEC_FINE].data;
     t->fine_len = s[KSYM_SEC_FINE].len;

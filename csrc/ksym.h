@@ -71,6 +71,14 @@ int ksym_builder_add(struct ksym_builder *b, uint64_t address, char type,
  * gives KSYM_EEMPTY; one whose addresses are all zero KSYM_EZEROADDR. */
 int ksym_builder_add_text(struct ksym_builder *b, const char *text, size_t len);
 
+/* The end (exclusive) of the memory of the core kernel (module NULL) or of
+ * a module that has symbols in the builder: the last symbol of each run of
+ * that region's symbols then covers the addresses up to it (DESIGN.md
+ * "Address lookup"); without it, only its own address.  KSYM_EINVAL for
+ * end 0 or a module without symbols. */
+int ksym_builder_set_region_end(struct ksym_builder *b, const char *module, size_t module_len,
+                                uint64_t end);
+
 /* Number of records added so far. */
 size_t ksym_builder_count(const struct ksym_builder *b);
 
@@ -247,7 +255,7 @@ int64_t ksym_symbols_at(const struct ksym_table *t, const uint32_t *indexes, siz
 #define KSYM_FILE_CHECKSUM_OFFSET 56        /* u64 checksum of the file, this field read as 0 */
 #define KSYM_FILE_MAX_PROVENANCE 65536      /* longest provenance section in bytes */
 #define KSYM_FILE_FLAG_ADDR_WIDE 1u         /* addresses are u64, not u32 offsets from base */
-#define KSYM_FILE_FLAG_HAS_END 2u           /* end_address is the end of the last symbol */
+#define KSYM_FILE_FLAG_HAS_END 2u           /* end_address is the end of the core kernel's memory */
 /* Section ids. */
 #define KSYM_SEC_NAMES 1
 #define KSYM_SEC_MARKERS 2
@@ -262,7 +270,8 @@ int64_t ksym_symbols_at(const struct ksym_table *t, const uint32_t *indexes, siz
 #define KSYM_SEC_FINE 11
 #define KSYM_SEC_NAME_SAMPLE 12
 #define KSYM_SEC_PROVENANCE 13
-#define KSYM_SEC_MAX 13
+#define KSYM_SEC_MODULE_ENDS 14
+#define KSYM_SEC_MAX 14
 /* Errors of the file functions. */
 #define KSYM_ECORRUPT (-13) /* not a valid table file; the message says what and where */
 #define KSYM_EIO (-14)      /* the operating system refused (mmap, fstat) */

@@ -370,16 +370,27 @@ int ksym__resolve(const struct ksym_table *t, uint32_t ub, uint64_t addr, uint32
     if (ub == 0)
         return 0;
     uint64_t a = ksym_addr_at(t, ub - 1);
-    if (ub < n) {
+    /* Within a region (a run of one module's symbols, or the core
+     * kernel's) a symbol runs to the next higher address; the last symbol
+     * of a run, to the region's end when known, else only its own address. */
+    int32_t m = ksym_module(t, ub - 1);
+    if (ub < n && (!t->module_count || ksym_module(t, ub) == m)) {
         *size = ksym_addr_at(t, ub) - a;
-    } else if (t->has_end && t->end_address > a) {
-        if (addr >= t->end_address)
-            return 0;
-        *size = t->end_address - a;
     } else {
-        if (addr != a)
-            return 0;
-        *size = 0;
+        uint64_t end = m < 0 ? t->core_end
+                     : t->module_ends ? ksym_rd64(t->module_ends + (size_t)m * 8) : 0;
+        if (end > a && (ub == n || end <= ksym_addr_at(t, ub))) {
+            if (addr >= end)
+                return 0;
+            *size = end - a;
+        } else if (end > a) {
+            /* a region end past the next region's first symbol: stop there */
+            *size = ksym_addr_at(t, ub) - a;
+        } else {
+            if (addr != a)
+                return 0;
+            *size = 0;
+        }
     }
     /* First alias at a: a few steps back, then binary search. */
     uint32_t idx = ub - 1;

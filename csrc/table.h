@@ -23,6 +23,10 @@
  *                 every module name once, NUL-terminated, numbered in order
  *                 of first appearance among the records as they were added
  *                 (input order, as pysyms/reference.py numbers them).
+ *   module_ends   module_count x u64: the end of module k's memory, 0 when
+ *                 unknown; NULL when no module's end is known.  With
+ *                 core_end these are the region ends of DESIGN.md
+ *                 "Address lookup" (see ksym__resolve in lookup.c).
  *   fine          ceil(count / KSYM_FINE_STRIDE) x u32: offset in names of
  *                 the record of symbol k * KSYM_FINE_STRIDE.
  *   hash          hash_slots x u32 (NULL, hash_slots 0, in a table read
@@ -65,8 +69,7 @@ struct ksym_table {
     uint32_t hash_slots;
     uint32_t addr_wide;      /* 0: u32 offsets from base; 1: u64 addresses */
     uint64_t base;           /* lowest address (0 for an empty table) */
-    uint64_t end_address;    /* end of the last symbol, when has_end */
-    int has_end;
+    uint64_t core_end;       /* end of the core kernel's memory, 0 = unknown */
 
     const uint8_t *names;       size_t names_len;
     const uint8_t *markers;     size_t markers_len;
@@ -79,6 +82,7 @@ struct ksym_table {
     uint32_t module_nruns;
     const uint8_t *module_offs; /* module_count x u32 */
     const uint8_t *module_names; size_t module_names_len;
+    const uint8_t *module_ends; /* module_count x u64 end of module k's memory (0 = unknown), or NULL */
     const uint8_t *fine;        size_t fine_len;
     const uint8_t *hash;        /* hash_slots x u32 */
     const uint8_t *name_sample; size_t name_sample_len; /* 2 x big-endian u64 each */

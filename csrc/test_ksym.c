@@ -384,13 +384,18 @@ static struct ksym_table *check_model(struct model *m, int naive, const char *la
                 wi = i, want = 1;
         uint64_t size = 0;
         if (want) {
+            /* DESIGN.md "Address lookup": the next symbol bounds the size
+             * only inside one region (same module); no region ends are
+             * known here, so the last symbol of a region covers only its
+             * own address. */
+            size_t last = wi;
             uint64_t a = s[wi].addr;
             while (wi > 0 && s[wi - 1].addr == a)
                 wi--;
-            size_t nx = wi;
-            while (nx < n && s[nx].addr == a)
-                nx++;
-            if (nx < n)
+            size_t nx = last + 1;
+            const char *m1 = s[last].module, *m2 = nx < n ? s[nx].module : NULL;
+            int same = nx < n && ((!m1 && !m2) || (m1 && m2 && strcmp(m1, m2) == 0));
+            if (same)
                 size = s[nx].addr - a;
             else if (q != a)
                 want = 0;

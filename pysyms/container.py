@@ -50,10 +50,12 @@ _SECTION_NAMES = {
     F.SEC_FINE: "fine",
     F.SEC_NAME_SAMPLE: "name_sample",
     F.SEC_PROVENANCE: "provenance",
+    F.SEC_MODULE_ENDS: "module_ends",
 }
 _REQUIRED = (F.SEC_NAMES, F.SEC_MARKERS, F.SEC_TOKEN_TABLE, F.SEC_TOKEN_INDEX, F.SEC_SEQS,
              F.SEC_ADDRESSES, F.SEC_FINE, F.SEC_NAME_SAMPLE)
-_MODULE_SECTIONS = (F.SEC_MODULE_RUNS, F.SEC_MODULE_IDS, F.SEC_MODULE_OFFSETS, F.SEC_MODULE_NAMES)
+_MODULE_SECTIONS = (F.SEC_MODULE_RUNS, F.SEC_MODULE_IDS, F.SEC_MODULE_OFFSETS, F.SEC_MODULE_NAMES,
+                    F.SEC_MODULE_ENDS)
 
 
 def section_name(section_id):
@@ -185,6 +187,15 @@ def module_values(header, sections):
     for start, end, value in zip(starts, starts[1:] + (count,), values):
         result += [value] * (end - start)
     return result
+
+
+def region_ends(header, sections):
+    """``(core end, [end of module k])``, 0 where unknown (docs/format.md:
+    the header's end_address and section module_ends)."""
+    core = header["end_address"] if header["flags"] & F.FILE_FLAG_HAS_END else 0
+    if F.SEC_MODULE_ENDS not in sections:
+        return core, [0] * header["module_count"]
+    return core, list(_unpack("Q", sections[F.SEC_MODULE_ENDS]))
 
 
 def module_names(sections):
@@ -346,6 +357,7 @@ class _Reader:
             F.SEC_ADDRESSES: (8 if wide else 4) * n,
             F.SEC_MODULE_IDS: 2 * n,
             F.SEC_MODULE_OFFSETS: 4 * m,
+            F.SEC_MODULE_ENDS: 8 * m,
             F.SEC_FINE: 4 * _ceil_div(n, F.FINE_STRIDE),
             F.SEC_NAME_SAMPLE: F.SAMPLE_BYTES * _ceil_div(n, F.NAME_SAMPLE),
         }
@@ -468,6 +480,8 @@ class _Reader:
             if values[i] < values[i - 1]:
                 self.fail(f"{section_name(F.SEC_ADDRESSES)}: entry {i} is below entry {i - 1}",
                           self.at(F.SEC_ADDRESSES, i * width))
+        if flags & F.FILE_FLAG_HAS_END and not self.header["end_address"]:
+            self.fail("header: HAS_END flag with an end_address of 0", 40)
         if not values:
             return
         base = self.header["base"]
@@ -475,9 +489,6 @@ class _Reader:
         if last > _M64:
             self.fail(f"{section_name(F.SEC_ADDRESSES)}: base 0x{base:x} plus the last offset "
                       f"0x{values[-1]:x} exceeds 64 bits", 32)
-        end = self.header["end_address"]
-        if flags & F.FILE_FLAG_HAS_END and end < last:
-            self.fail(f"header: end_address 0x{end:x} is below the last address 0x{last:x}", 40)
 
     # 9. modules
     def check_modules(self):

@@ -30,7 +30,8 @@ from .matching import (ANY_MODULE, Match, glob_literal_prefix, glob_regex, match
                        policy_code, select_match)
 from .sources import parse_text, read_file
 from .symbol import AddressInfo, Symbol
-from .tablefile import build_provenance, encode_provenance, staleness, write_atomically
+from .tablefile import (build_provenance, encode_provenance, is_live, live_region_ends, staleness,
+                        write_atomically)
 
 __all__ = [
     "SymbolTable",
@@ -440,6 +441,23 @@ def module_sections(module_ids, module_names):
     }
 
 
+def _region_ends(region_ends, module_ids):
+    """``(core end, [end of module k])`` from a ``{module or None: end}``
+    mapping, for modules numbered as in ``module_ids`` ({name bytes: id})."""
+    core, ends = 0, [0] * len(module_ids)
+    for module, end in (region_ends or {}).items():
+        if not isinstance(end, int) or not 0 < end <= _U64_MAX:
+            raise Error(f"region end {end!r} of {module!r} is not an address above 0")
+        if module is None:
+            core = end
+            continue
+        key = encode_name(module)
+        if key not in module_ids:
+            raise Error(f"module {decode_name(key)!r} has no symbols")
+        ends[module_ids[key]] = end
+    return core, ends
+
+
 # ---- the table --------------------------------------------------------------
 
 
@@ -453,15 +471,17 @@ class SymbolTable:
     """
 
     __slots__ = ("_names", "_markers", "_token_table", "_token_index", "_seqs", "_addresses",
-                 "_module_ids", "_module_names", "_tokens", "_count", "_provenance")
+                 "_module_ids", "_module_names", "_tokens", "_count", "_provenance",
+                 "_core_end", "_module_ends")
 
-    def __init__(self, arrays, addresses, module_ids, module_names, provenance=None):
+    def __init__(self, arrays, addresses, module_ids, module_names, provenance=None, region_ends=None):
         """Wrap finished arrays (use the ``from_*`` constructors): ``arrays``
         as :meth:`kernel_arrays` returns them, ``addresses`` an ``array('Q')``
         and ``module_ids`` an ``array('i')`` in table order (-1 for the core
         kernel), ``module_names`` the module names (bytes) by id,
         ``provenance`` where the table came from (a dict; None: built now
-        from records)."""
+        from records), ``region_ends`` ``(core end, [end of module k])``
+        with 0 where unknown (None: none known)."""
         self._names = arrays["names"]
         self._markers = arrays["markers"]
         self._token_table = arrays["token_table"]
@@ -475,21 +495,27 @@ class SymbolTable:
         # lookup still reads what the arrays say.
         self._tokens = read_tokens(self._token_table, self._token_index)
         self._provenance = build_provenance(None) if provenance is None else dict(provenance)
+        core_end, module_ends = region_ends or (0, [0] * len(self._module_names))
+        self._core_end = core_end
+        self._module_ends = list(module_ends)
 
     # ---- construction --------------------------------------------------------
 
     @classmethod
-    def from_records(cls, records):
+    def from_records(cls, records, region_ends=None):
         """Build from an iterable of ``(address, type, name, module_or_None)``.
 
         Names and modules may be ``str`` (UTF-8, surrogateescape) or
         ``bytes``.  A bad record raises :class:`InvalidSymbolError` naming
-        its position.
+        its position.  ``region_ends`` maps a module name (None: the core
+        kernel) to the end of its memory: the last symbol of each run of
+        that region's symbols then covers up to it (DESIGN.md "Address
+        lookup"); a module without symbols there raises :class:`Error`.
         """
-        return cls._from_records(records, None)
+        return cls._from_records(records, None, region_ends)
 
     @classmethod
-    def _from_records(cls, records, source):
+    def _from_records(cls, records, source, region_ends=None):
         """Build from records read from ``source`` (a path, or None)."""
         addresses, types, names, modules = [], [], [], []
         module_ids = {}
@@ -509,26 +535,31 @@ class SymbolTable:
         names = [names[i] for i in order]
         strings = [bytes((types[i],)) + name for i, name in zip(order, names)]
         arrays = build_arrays(strings, names)
+        ends = _region_ends(region_ends, module_ids)
         return cls(arrays, array("Q", addresses), array("i", [modules[i] for i in order]),
-                   list(module_ids), build_provenance(source))
+                   list(module_ids), build_provenance(source), ends)
 
     @classmethod
-    def from_text(cls, data, path=None):
+    def from_text(cls, data, path=None, region_ends=None):
         """Build from the bytes of a kallsyms, System.map or nm listing."""
-        return cls._from_records(parse_text(data, path), path)
+        return cls._from_records(parse_text(data, path), path, region_ends)
 
     @classmethod
-    def from_file(cls, path):
+    def from_file(cls, path, region_ends=None):
         """Build from a file in ``/proc/kallsyms``, System.map or ``nm`` format.
 
         A bad line raises :class:`ParseError` with the file and line number.
+        The running kernel's ``/proc/kallsyms`` takes its module ends from
+        ``/proc/modules`` unless ``region_ends`` is given.
         """
-        return cls.from_text(read_file(path), os.fspath(path))
+        if region_ends is None and is_live(path):
+            region_ends = live_region_ends()
+        return cls.from_text(read_file(path), os.fspath(path), region_ends)
 
     @classmethod
-    def from_kallsyms(cls, path="/proc/kallsyms"):
+    def from_kallsyms(cls, path="/proc/kallsyms", region_ends=None):
         """Build from the running kernel's ``/proc/kallsyms`` (or a copy of one)."""
-        return cls.from_file(path)
+        return cls.from_file(path, region_ends)
 
     # ---- reading the arrays like the kernel ------------------------------------
 
@@ -675,12 +706,23 @@ class SymbolTable:
         start = addresses[last]
         first = bisect_left(addresses, start, 0, last)  # first alias at that address
         following = last + 1  # bisect_right already gave the first strictly higher one
-        if following < self._count:
-            size = addresses[following] - start
-        elif address == start:
-            size = 0
+        module = self._module_ids[last]
+        if following < self._count and self._module_ids[following] == module:
+            size = addresses[following] - start  # inside one region
         else:
-            return None
+            # the last symbol of a run of its region: up to the region's end
+            # when known (but not past the next region's first symbol)
+            end = self._core_end if module < 0 else self._module_ends[module]
+            if end > start:
+                if following < self._count and end > addresses[following]:
+                    end = addresses[following]
+                elif address >= end:
+                    return None
+                size = end - start
+            elif address == start:
+                size = 0
+            else:
+                return None
         text, _ = self.expand_symbol(self.get_symbol_offset(first))
         return AddressInfo(decode_name(text[1:]), start, address - start, size, self._module_of(first), first)
 
@@ -765,8 +807,12 @@ class SymbolTable:
             _format.SEC_PROVENANCE: provenance,
             **module_sections(self._module_ids, modules),
         })
+        if any(self._module_ends):
+            sections[_format.SEC_MODULE_ENDS] = struct.pack(f"<{len(modules)}Q", *self._module_ends)
+        if self._core_end:
+            flags |= _format.FILE_FLAG_HAS_END
         return container.write(sections, count=self._count, module_count=len(modules), flags=flags,
-                               base=base)
+                               base=base, end_address=self._core_end)
 
     def save(self, path):
         """Write this table to ``path`` as a table file, atomically (the old
@@ -784,7 +830,7 @@ class SymbolTable:
         module_ids = array("i", [value - 1 for value in container.module_values(header, sections)])
         provenance = header["provenance"]
         return cls(arrays, addresses, module_ids, container.module_names(sections),
-                   {} if provenance is None else provenance)
+                   {} if provenance is None else provenance, container.region_ends(header, sections))
 
     @classmethod
     def open(cls, path):

@@ -122,7 +122,14 @@ class SymbolTable:
     # ---- construction ----------------------------------------------------
 
     @classmethod
-    def _finish(cls, builder, source=None):
+    def _finish(cls, builder, source=None, region_ends=None):
+        for module, end in (region_ends or {}).items():
+            if not isinstance(end, int) or not 0 < end <= _U64_MAX:
+                raise Error(f"region end {end!r} of {module!r} is not an address above 0")
+            name = ffi.NULL if module is None else encode_name(module)
+            rc = lib.ksym_builder_set_region_end(builder, name, 0 if module is None else len(name), end)
+            if rc < 0:
+                _raise_build_error(builder, rc)
         out = ffi.new("struct ksym_table **")
         rc = lib.ksym_builder_finish(builder, out)
         if rc < 0:
@@ -130,11 +137,15 @@ class SymbolTable:
         return cls(ffi.gc(out[0], lib.ksym_table_free), tablefile.build_provenance(source))
 
     @classmethod
-    def from_records(cls, records):
+    def from_records(cls, records, region_ends=None):
         """Build from an iterable of ``(address, type, name, module_or_None)``.
 
         Names and modules may be ``str`` or ``bytes``.  A bad record raises
-        :class:`InvalidSymbolError` naming its position.
+        :class:`InvalidSymbolError` naming its position.  ``region_ends``
+        maps a module name (None: the core kernel) to the end of its memory:
+        the last symbol of each run of that region's symbols then covers up
+        to it (DESIGN.md "Address lookup"); without an end it covers only
+        its own address.  A module without symbols raises :class:`Error`.
         """
         builder = _new_builder()
         add = lib.ksym_builder_add
@@ -143,29 +154,33 @@ class SymbolTable:
             rc = add(builder, address, type_, name, len(name), module, module_len)
             if rc < 0:
                 raise InvalidSymbolError(_builder_message(builder), position)
-        return cls._finish(builder)
+        return cls._finish(builder, None, region_ends)
 
     @classmethod
-    def from_text(cls, data, path=None):
+    def from_text(cls, data, path=None, region_ends=None):
         """Build from the bytes of a kallsyms, System.map or nm listing."""
         builder = _new_builder()
         rc = lib.ksym_builder_add_text(builder, data, len(data))
         if rc < 0:
             _raise_text_error(builder, rc, path)
-        return cls._finish(builder, path)
+        return cls._finish(builder, path, region_ends)
 
     @classmethod
-    def from_file(cls, path):
+    def from_file(cls, path, region_ends=None):
         """Build from a file in ``/proc/kallsyms``, System.map or ``nm`` format.
 
         A bad line raises :class:`ParseError` with the file and line number.
+        The running kernel's ``/proc/kallsyms`` takes its module ends from
+        ``/proc/modules`` unless ``region_ends`` is given.
         """
-        return cls.from_text(read_file(path), os.fspath(path))
+        if region_ends is None and tablefile.is_live(path):
+            region_ends = tablefile.live_region_ends()
+        return cls.from_text(read_file(path), os.fspath(path), region_ends)
 
     @classmethod
-    def from_kallsyms(cls, path="/proc/kallsyms"):
+    def from_kallsyms(cls, path="/proc/kallsyms", region_ends=None):
         """Build from the running kernel's ``/proc/kallsyms`` (or a copy of one)."""
-        return cls.from_file(path)
+        return cls.from_file(path, region_ends)
 
     # ---- batches (issue #6; csrc/batch.c) -----------------------------------
 

@@ -12,7 +12,7 @@ import os
 import tempfile
 
 __all__ = ["write_atomically", "build_provenance", "encode_provenance", "decode_provenance", "staleness",
-           "LIVE_KALLSYMS"]
+           "live_region_ends", "is_live", "LIVE_KALLSYMS"]
 
 LIVE_KALLSYMS = "/proc/kallsyms"
 _BOOT_ID = "/proc/sys/kernel/random/boot_id"
@@ -80,6 +80,28 @@ def _running_kernel():
     """(kernel release, boot id, modules digest) of the running system."""
     boot_id = _read_text(_BOOT_ID)
     return os.uname().release, boot_id.strip() if boot_id else None, _modules_digest()
+
+
+def live_region_ends():
+    """``{module name: end}`` of the loaded modules, from /proc/modules
+    (load address + size; modules whose address is hidden are left out):
+    the region ends of a table built from the running kernel."""
+    text = _read_text(_MODULES)
+    ends = {}
+    for line in (text or "").splitlines():
+        fields = line.split()
+        try:
+            size, address = int(fields[1]), int(fields[5], 16)
+        except (IndexError, ValueError):
+            continue
+        if address and size:
+            ends[fields[0]] = address + size
+    return ends
+
+
+def is_live(source):
+    """Whether ``source`` is the running kernel's /proc/kallsyms."""
+    return _is_live(source)
 
 
 def _is_live(source):

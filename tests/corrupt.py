@@ -235,13 +235,13 @@ def _header_cases():
     def end_without_has_end(d):
         return set_header(d, end_address=1)
 
-    def end_below_last_address(d):
+    def has_end_with_zero_end(d):
         return set_header(d, flags=header(d)["flags"] | F.FILE_FLAG_HAS_END, end_address=0)
 
     return [bad_magic, bad_version, bad_byte_order, unknown_flag, huge_count, count_plus_one,
             count_minus_one, huge_module_count, huge_section_count, section_count_33,
             section_count_plus_one, file_size_lies, extended_by_8, wide_with_base, end_without_has_end,
-            end_below_last_address]
+            has_end_with_zero_end]
 
 
 def _directory_cases():

@@ -118,10 +118,19 @@ class Oracle:
         addrs = self.addresses
         if not addrs or q < addrs[0] or q > addrs[-1]:
             return None
-        start = addrs[bisect_right(addrs, q) - 1]
+        last = bisect_right(addrs, q) - 1
+        start = addrs[last]
         first = bisect_left(addrs, start)
-        nxt = bisect_right(addrs, start)
-        size = addrs[nxt] - start if nxt < len(addrs) else 0
+        nxt = last + 1
+        # DESIGN.md "Address lookup": the next symbol bounds the size inside
+        # one region (the same module); the last symbol of a region's run
+        # (no region ends here) covers only its own address.
+        if nxt < len(addrs) and self.recs[nxt].module == self.recs[last].module:
+            size = addrs[nxt] - start
+        elif q == start:
+            size = 0
+        else:
+            return None
         r = self.recs[first]
         return (to_str(r.name), start, q - start, size, to_str(r.module), first)
 

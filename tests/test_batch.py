@@ -94,7 +94,13 @@ def test_module_and_unknown_formatting(c_impl):
     assert table.format([0x5004], "%ps") == ["mod_fn [ext4]"]
     # %pB: a return address just past the end of core_fn still names core_fn
     assert table.format([0x1100], "%pB") == ["core_fn+0x100/0x100"]
-    assert table.format([0x1100], "%pS") == ["end_marker+0x0/0x3f00"]
+    # end_marker ends the core kernel's run: without a known end it covers
+    # only its own address, and the gap before ext4 has no symbol
+    assert table.format([0x1100, 0x1104], "%pS") == ["end_marker+0x0/0x0", "0x1104"]
+    ended = c_impl.from_records([(0x1000, "T", "core_fn", None), (0x1100, "T", "end_marker", None),
+                                 (0x5000, "t", "mod_fn", "ext4")], region_ends={None: 0x1200, "ext4": 0x5100})
+    assert ended.format([0x1104, 0x1200, 0x50ff, 0x5100]) == [
+        "end_marker+0x4/0x100", "0x1200", "mod_fn+0xff/0x100 [ext4]", "0x5100"]
     with pytest.raises(ValueError):
         table.format([0x1000], "%pF")
 

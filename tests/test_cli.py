@@ -144,9 +144,9 @@ def test_lookup_json(source, capsys):
 def test_addr(source, capsys):
     argv = ["addr", "--source", source, "ffffffff81000104", "0xffffffff81000000", "FFFFFFFF81000350",
             "ffffffffc0201000"]
-    assert run(argv) == 0
+    assert run(argv) == 1  # the gap after the core kernel's last symbol has no answer
     out, _ = out_lines(capsys)
-    assert out == ["helper+0x4/0x100", "_stext+0x0/0x100", "helper+0x50/0x3f200d00",
+    assert out == ["helper+0x4/0x100", "_stext+0x0/0x100", "0xffffffff81000350",
                    "ftrace_trampoline+0x0/0x0 [__builtin__ftrace]"]
 
 

@@ -435,7 +435,7 @@ CAUGHT_BY = {
     "huge_section_count": "section count", "section_count_33": "section count",
     "section_count_plus_one": "outside the file", "file_size_lies": "file_size",
     "extended_by_8": "file_size", "wide_with_base": "base .* not 0", "end_without_has_end": "HAS_END",
-    "end_below_last_address": "below the last address",
+    "has_end_with_zero_end": "end_address of 0",
     "unknown_section_id": "unknown section id", "section_id_zero": "unknown section id",
     "duplicate_section_id": "twice", "reserved_not_zero": "reserved", "misaligned_section": "aligned",
     "section_offset_past_end": "outside the file", "section_offset_huge": "outside the file",

@@ -167,13 +167,29 @@ def test_lookup_semantics_pinned(impl):
     assert t.lookup_addr(0xFFF) is None
     assert tuple(t.lookup_addr(0x1000)) == ("dup", 0x1000, 0, 0x1000, None, 0)
     assert tuple(t.lookup_addr(0x1FFF)) == ("dup", 0x1000, 0xFFF, 0x1000, None, 0)
-    assert tuple(t.lookup_addr(0x2004)) == ("other", 0x2000, 4, 0x1000, None, 2)
-    assert tuple(t.lookup_addr(0x3010)) == ("dup", 0x3000, 0x10, 0x1000, "modb", 4)
-    assert t.lookup_addr(0x3010).format() == "dup+0x10/0x1000 [modb]"
+    # "other" and modb's "dup" end runs of their regions (the next symbol is
+    # another module's): without region ends only their own addresses answer
+    assert tuple(t.lookup_addr(0x2000)) == ("other", 0x2000, 0, 0, None, 2)
+    assert t.lookup_addr(0x2004) is None
+    assert tuple(t.lookup_addr(0x3000)) == ("dup", 0x3000, 0, 0, "modb", 4)
+    assert t.lookup_addr(0x3010) is None
     assert tuple(t.lookup_addr(0x4000)) == ("last", 0x4000, 0, 0, None, 5)
     assert t.lookup_addr(0x4001) is None
     assert t.lookup_addr(U64_MAX) is None
     assert t.lookup_addr(0) is None
+    # with region ends (from /proc/modules, _end): up to the end, never past
+    # the next region's first symbol
+    t = impl.from_records(records, region_ends={None: 0x5000, "modb": 0x3800})
+    assert tuple(t.lookup_addr(0x2004)) == ("other", 0x2000, 4, 0x1000, None, 2)
+    assert tuple(t.lookup_addr(0x3010)) == ("dup", 0x3000, 0x10, 0x800, "modb", 4)
+    assert t.lookup_addr(0x3010).format() == "dup+0x10/0x800 [modb]"
+    assert t.lookup_addr(0x3800) is None
+    assert tuple(t.lookup_addr(0x4FFF)) == ("last", 0x4000, 0xFFF, 0x1000, None, 5)
+    assert t.lookup_addr(0x5000) is None
+    with pytest.raises(pysyms.Error, match="no symbols"):
+        impl.from_records(records, region_ends={"nomod": 0x9000})
+    with pytest.raises(pysyms.Error):
+        impl.from_records(records, region_ends={None: 0})
 
 
 def test_extreme_addresses(impl):

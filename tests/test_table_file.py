@@ -87,6 +87,23 @@ def test_each_opens_what_the_other_saved(c_impl, ref_impl, tmp_path_factory, rec
     assert_same_table(c_impl.open(directory / "ref.pysyms"), ref, probes=100)
 
 
+def test_region_ends_round_trip(c_impl, ref_impl, tmp_path):
+    """Region ends (core end in the header, module ends in section 14) survive
+    a save in either implementation, and both write the same bytes."""
+    records = [(0x1000, "T", "core_fn", None), (0x1100, "T", "core_last", None),
+               (0x5000, "t", "a_fn", "moda"), (0x6000, "t", "b_fn", "modb"), (0x6100, "t", "b_last", "modb")]
+    ends = {None: 0x1200, "modb": 0x6180}
+    c = c_impl.from_records(records, region_ends=ends)
+    ref = ref_impl.from_records(records, region_ends=ends)
+    ref._provenance = c.provenance
+    assert c.to_bytes() == ref.to_bytes()
+    c.save(tmp_path / "t.pysyms")
+    probes = [0x1104, 0x1200, 0x5004, 0x6104, 0x6180, 0x617f]
+    for table in (c, c_impl.open(tmp_path / "t.pysyms"), ref_impl.open(tmp_path / "t.pysyms")):
+        assert table.format(probes) == ["core_last+0x4/0x100", "0x1200", "0x5004",
+                                        "b_last+0x4/0x80 [modb]", "0x6180", "b_last+0x7f/0x80 [modb]"]
+
+
 def test_real_kallsyms_round_trip(c_kallsyms, c_impl, tmp_path):
     path = tmp_path / "kallsyms.pysyms"
     c_kallsyms.save(path)
