@@ -331,6 +331,105 @@ int64_t ksym_lz4_block_decode(const uint8_t *src, size_t srclen, uint8_t *dst, s
 
 /* ==== end of LZ4 block decoding ============================================ */
 
+/* ==== Kernel images: the kernel's own kallsyms tables (csrc/kimage.c, issue #5) ==== */
+
+/* The arrays scripts/kallsyms.c emits: indexes into the offsets[] of
+ * struct ksym_kimage_hints and struct ksym_kimage_layout. */
+#define KSYM_KA_NUM_SYMS 0
+#define KSYM_KA_NAMES 1
+#define KSYM_KA_MARKERS 2
+#define KSYM_KA_TOKEN_TABLE 3
+#define KSYM_KA_TOKEN_INDEX 4
+#define KSYM_KA_ADDRESSES 5     /* kallsyms_addresses or kallsyms_offsets */
+#define KSYM_KA_RELATIVE_BASE 6
+#define KSYM_KA_SEQS 7          /* kallsyms_seqs_of_names */
+#define KSYM_KA_COUNT 8
+#define KSYM_KA_ABSENT UINT64_MAX /* offset of an array unknown (hints) or absent (layout) */
+/* Order of the labels (KSYM_KA_*), by kernel release. */
+#define KSYM_ORDER_OLD 1 /* <= 6.3: addresses [base] num_syms names markers [seqs] tokens index */
+#define KSYM_ORDER_6_4 2 /* 6.4 .. 6.19: num_syms names markers tokens index addresses [base] seqs */
+#define KSYM_ORDER_7_0 3 /* 7.0+: num_syms names markers tokens index offsets seqs, .balign 4 */
+/* Address encodings. */
+#define KSYM_ADDR_ABSOLUTE 1   /* kallsyms_addresses[]: pointer-sized values */
+#define KSYM_ADDR_RELATIVE 2   /* u32 kallsyms_offsets[] + kallsyms_relative_base (4.6 .. 6.19) */
+#define KSYM_ADDR_PERCPU 3     /* s32 offsets, >= 0 absolute, < 0 base - 1 - value (x86_64 4.6 .. 6.14) */
+#define KSYM_ADDR_PLACE 4      /* s32 offsets from each entry's own address (7.0+) */
+#define KSYM_ADDR_ABSOLUTE32 5 /* u32 addresses (7.0+, 32-bit kernels that are not relocatable) */
+/* Order found in kallsyms_seqs_of_names. */
+#define KSYM_SEQS_ABSENT 0
+#define KSYM_SEQS_FULL 1     /* full names, then address, then index (all kernels without Clang LTO, >= 6.11) */
+#define KSYM_SEQS_LTO_DOT 2  /* names cut at the first '.' (Clang LTO, 6.2 .. 6.4) */
+#define KSYM_SEQS_LTO_LLVM 3 /* names cut at the first ".llvm." (Clang LTO, 6.5 .. 6.10, 6.1.y) */
+#define KSYM_SEQS_UNSORTED 4 /* a permutation, in none of these orders */
+/* Limits of the structural search. */
+#define KSYM_KIMAGE_TOKEN_MAX 512 /* longest token text: a token is part of one symbol's text */
+
+/* What the caller knows (from an ELF symbol table, the ELF header, the
+ * architecture).  ksym_kimage_hints_init() sets everything to "unknown". */
+struct ksym_kimage_hints {
+    uint64_t offsets[8];   /* byte offset of each KSYM_KA_* array in the image, or KSYM_KA_ABSENT */
+    uint64_t vaddr;        /* virtual address of image byte 0 (alignment, place-relative) */
+    uint32_t has_vaddr;
+    uint32_t word;         /* 4 or 8 bytes per pointer; 0 = try 8, then 4 */
+    uint32_t endian;       /* 1 little, 2 big; 0 = try little, then big */
+    uint32_t align;        /* label alignment 4 or 8; 0 = by era and word size */
+    uint32_t prefix_bytes; /* 1: one-byte name lengths only (< 6.1); 2: one or two (6.1+); 0 = 2, then 1 */
+    uint32_t order;        /* KSYM_ORDER_*, 0 = any */
+    uint32_t addr_kind;    /* KSYM_ADDR_*, 0 = any */
+    uint32_t reserved;
+};
+
+/* Where the tables are and how they are encoded. */
+struct ksym_kimage_layout {
+    uint64_t offsets[8];    /* byte offset of each KSYM_KA_* array, KSYM_KA_ABSENT when the layout has none */
+    uint64_t sizes[8];      /* its length in bytes (0 when absent) */
+    uint64_t relative_base; /* value of kallsyms_relative_base as stored (0 when absent) */
+    uint64_t vaddr;         /* virtual address of image byte 0 when has_vaddr (place-relative addresses) */
+    uint64_t text_bytes;    /* sum over symbols of 1 + name length: the names buffer ksym_kimage_symbols needs */
+    uint32_t num_syms;
+    uint32_t word;          /* 4 or 8 */
+    uint32_t endian;        /* 1 little, 2 big */
+    uint32_t align;         /* 4 or 8 */
+    uint32_t order;         /* KSYM_ORDER_* */
+    uint32_t addr_kind;     /* KSYM_ADDR_* */
+    uint32_t count_bytes;   /* width of kallsyms_num_syms: 4, or the word size (< 4.20) */
+    uint32_t marker_bytes;  /* width of each kallsyms_markers entry: 4, or the word size (< 4.20) */
+    uint32_t prefix_bytes;  /* 1 or 2: how name lengths were read */
+    uint32_t long_prefixes; /* records with a two-byte length */
+    uint32_t seqs_order;    /* KSYM_SEQS_* */
+    uint32_t has_vaddr;
+};
+
+void ksym_kimage_hints_init(struct ksym_kimage_hints *h);
+
+/* Find the kallsyms tables in a kernel image (an ELF vmlinux or a raw image,
+ * data[0..len)) by their structure, constrained by the hints (NULL: none),
+ * and verify every array before accepting it: the token table and its index
+ * agree entry for entry, the markers point at every 256th record of names,
+ * names end where markers begin, num_syms matches, the addresses are sorted,
+ * seqs_of_names is a permutation.  Returns 0 and fills *out, or
+ * KSYM_ECORRUPT with a message naming the deepest check that failed (e.g.
+ * "candidate token table at byte N failed: markers disagree with names"),
+ * KSYM_EINVAL, KSYM_ENOMEM.  Never reads outside data[0..len). */
+int ksym_kimage_locate(const uint8_t *data, size_t len, const struct ksym_kimage_hints *hints,
+                       struct ksym_kimage_layout *out, char *msg, size_t msglen);
+
+/* Decode every symbol of a located layout, in table (address) order:
+ * addresses (plus slide, wrapping at the word size), type letters, and the
+ * names into buf each followed by '\n' (buflen >= layout->text_bytes).
+ * Returns the number of symbols, or KSYM_ENOSPC, KSYM_ECORRUPT when the
+ * layout does not fit the data, KSYM_EINVAL.  Bounds-checked whatever the
+ * layout says. */
+int64_t ksym_kimage_symbols(const uint8_t *data, size_t len, const struct ksym_kimage_layout *layout,
+                            uint64_t slide, uint64_t *addresses, char *types, char *buf, size_t buflen,
+                            size_t *written);
+
+/* The same symbols fed to a builder (ksym_builder_add, core kernel). */
+int ksym_kimage_add(const uint8_t *data, size_t len, const struct ksym_kimage_layout *layout,
+                    uint64_t slide, struct ksym_builder *b);
+
+/* ==== end of kernel images ================================================== */
+
 /* ==== Batch symbolization and formatting (csrc/batch.c, issue #6) ========= */
 
 /* Text styles of ksym_format, after the kernel's printk formats. */

@@ -11,6 +11,7 @@ searched in C, with a pure-Python reference of the same semantics.
 
 from .errors import (AmbiguousSymbolError, CorruptTableError, Error, InvalidSymbolError, ParseError,
                      SymbolNotFoundError, ZeroAddressesError)
+from .kimage import KernelImageError
 from .matching import Match
 from .symbol import AddressInfo, Symbol
 from .table import SymbolTable
@@ -28,6 +29,7 @@ __all__ = [
     "SymbolNotFoundError",
     "AmbiguousSymbolError",
     "CorruptTableError",
+    "KernelImageError",
     "Match",
     "__version__",
 ]

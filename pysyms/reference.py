@@ -557,6 +557,28 @@ class SymbolTable:
         return cls.from_text(read_file(path), os.fspath(path), region_ends)
 
     @classmethod
+    def from_image(cls, data, *, slide=0, path=None, **hints):
+        """Build from the kernel's kallsyms tables inside a kernel image with
+        the pure-Python locator and decoder: the reference of the C
+        ``from_image``.  Boot images are decompressed by the same
+        :mod:`pysyms.bootimage` as the C table's (its own pure-Python lz4
+        block decoder is tested against the C one separately)."""
+        from . import kimage
+
+        payload, arch = kimage._kernel_payload(data)
+        if arch in kimage._WORD_OF_ARCH and "word" not in hints:
+            hints["word"] = kimage._WORD_OF_ARCH[arch]
+        records, _ = kimage.decode_image(payload, impl="python", slide=slide, **hints)
+        return cls._from_records([(a, t, n, None) for a, t, n in records], path)
+
+    @classmethod
+    def from_vmlinux(cls, path, *, slide=0, **hints):
+        """:meth:`from_image` of the file at ``path``."""
+        with open(path, "rb") as f:
+            data = f.read()
+        return cls.from_image(data, slide=slide, path=os.fspath(path), **hints)
+
+    @classmethod
     def from_kallsyms(cls, path="/proc/kallsyms", region_ends=None):
         """Build from the running kernel's ``/proc/kallsyms`` (or a copy of one)."""
         return cls.from_file(path, region_ends)

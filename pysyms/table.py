@@ -182,6 +182,29 @@ class SymbolTable:
         """Build from the running kernel's ``/proc/kallsyms`` (or a copy of one)."""
         return cls.from_file(path, region_ends)
 
+    @classmethod
+    def from_image(cls, data, *, slide=0, path=None, **hints):
+        """Build from the kernel's own kallsyms tables inside a kernel image:
+        an ELF vmlinux (with or without a symtab), a raw kernel, or a boot
+        image (x86 bzImage with any kernel compressor, arm64 Image[.gz], EFI
+        zboot, s390), found by their structure and verified in C
+        (:mod:`pysyms.kimage`).  Addresses are link-time addresses plus
+        ``slide`` (a KASLR offset); ``hints`` override what the search
+        assumes (see :func:`pysyms.kimage.decode_image`).  No tables, or
+        none that passes every check, raises :class:`pysyms.kimage.KernelImageError`."""
+        from . import kimage
+
+        table = kimage.table_from_image(data, slide=slide, **hints)
+        table._provenance = tablefile.build_provenance(path)
+        return table
+
+    @classmethod
+    def from_vmlinux(cls, path, *, slide=0, **hints):
+        """:meth:`from_image` of the file at ``path`` (vmlinux, vmlinuz, Image)."""
+        with open(path, "rb") as f:
+            data = f.read()
+        return cls.from_image(data, slide=slide, path=os.fspath(path), **hints)
+
     # ---- batches (issue #6; csrc/batch.c) -----------------------------------
 
     def symbolize(self, addresses, out=None):
