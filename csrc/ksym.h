@@ -456,4 +456,22 @@ int64_t ksym_format(const struct ksym_table *t, const uint64_t *addrs, size_t n,
 
 /* ==== end of batch symbolization ============================================ */
 
+/* ==== Tables from the kernel's own arrays (csrc/arrays.c, issue #5) ======= */
+
+/* A table over the arrays scripts/kallsyms.c emitted, as found in a kernel
+ * image, without re-compressing the names: names (1- or 2-byte length
+ * prefixes), token_table, token_index (256 little-endian u16),
+ * seqs_of_names (3-byte big-endian, in full-name order), and the decoded
+ * addresses (count sorted u64).  Markers, fine offsets, the name sample
+ * and the address encoding are pysyms' own; the whole is validated as a
+ * table file (ksym_file_load) and owned by the table.  Like an opened file
+ * it has no name hash: names are found by binary search.  KSYM_ECORRUPT
+ * with a message when the arrays do not form a table. */
+int ksym_table_from_arrays(const uint8_t *names, size_t names_len, const uint8_t *token_table,
+                           size_t token_table_len, const uint8_t *token_index,
+                           const uint8_t *seqs, const uint64_t *addresses, uint32_t count,
+                           struct ksym_table **out, char *msg, size_t msglen);
+
+/* ==== end of tables from the kernel's arrays ================================ */
+
 #endif

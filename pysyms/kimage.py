@@ -1133,6 +1133,10 @@ def table_from_image(data, *, impl="c", slide=0, elf=True, report=False, **hints
     else:
         ffi, lib = _c()
         payload, layout, info, notes = _find(payload, "c", elf, hints)
+        table = _table_from_kernel_arrays(ffi, lib, payload, layout, slide)
+        if table is not None:
+            report_ = report_of(layout, impl="c", elf=info, slide=slide, notes=notes)
+            return (table, report_) if report else table
         builder = _new_builder()
         rc = lib.ksym_kimage_add(ffi.from_buffer(payload), len(payload), _layout_to_c(ffi, layout),
                                  slide & ABSENT, builder)
@@ -1145,6 +1149,45 @@ def table_from_image(data, *, impl="c", slide=0, elf=True, report=False, **hints
         table = SymbolTable._finish(builder)
         report_ = report_of(layout, impl="c", elf=info, slide=slide, notes=notes)
     return (table, report_) if report else table
+
+
+def _table_from_kernel_arrays(ffi, lib, payload, layout, slide):
+    """The SymbolTable over the image's own arrays (csrc/arrays.c: no
+    re-compression), when they are in the form pysyms' tables use: names
+    with 1- or 2-byte length prefixes read as 2-byte-capable (6.1+, or no
+    record of 128 codes or more) and seqs_of_names in full-name order.
+    None otherwise: the caller rebuilds the table from the decoded records.
+    Byte compatibility (tests/test_kimage.py) says both give the same table."""
+    from .table import SymbolTable
+
+    offsets, sizes = layout["offsets"], layout["sizes"]
+    if layout["seqs_order"] != lib.KSYM_SEQS_FULL or layout["prefix_bytes"] != 2:
+        return None
+    n = layout["num_syms"]
+    view = memoryview(payload).cast("B")
+
+    def array_bytes(which):
+        return bytes(view[offsets[which]:offsets[which] + sizes[which]])
+
+    token_index = array_bytes(TOKEN_INDEX)
+    if layout["endian"] == 2:  # our tables hold little-endian integers
+        token_index = b"".join(token_index[i:i + 2][::-1] for i in range(0, len(token_index), 2))
+    addresses = ffi.new("uint64_t[]", max(n, 1))
+    types = ffi.new("char[]", max(n, 1))
+    text = ffi.new("char[]", max(layout["text_bytes"], 1))
+    written = ffi.new("size_t *")
+    got = lib.ksym_kimage_symbols(ffi.from_buffer(payload), len(payload), _layout_to_c(ffi, layout),
+                                  slide & ABSENT, addresses, types, text, max(layout["text_bytes"], 1), written)
+    if got != n:
+        return None
+    out = ffi.new("struct ksym_table **")
+    msg = ffi.new("char[]", 256)
+    names, token_table, seqs = array_bytes(NAMES), array_bytes(TOKEN_TABLE), array_bytes(SEQS)
+    rc = lib.ksym_table_from_arrays(names, len(names), token_table, len(token_table), token_index, seqs,
+                                    addresses, n, out, msg, 256)
+    if rc < 0:
+        return None
+    return SymbolTable(ffi.gc(out[0], lib.ksym_table_free))
 
 
 _WORD_OF_ARCH = {"x86_64": 8, "arm64": 8, "s390x": 8, "ppc64": 8, "i386": 4, "arm": 4, "ppc": 4}

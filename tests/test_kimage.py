@@ -568,3 +568,41 @@ def test_symbol_table_from_vmlinux(debian):
     assert table.lookup_addr(schedule + 1).name == "schedule"
     with pytest.raises(pysyms.KernelImageError):
         pysyms.SymbolTable.from_image(b"\x00" * 4096)
+
+
+def test_table_over_the_kernels_own_arrays(written):
+    """table_from_image takes the image's arrays as they are when it can
+    (csrc/arrays.c) and rebuilds them otherwise: either way the table
+    equals the one our builder makes from the decoded records."""
+    _, _, table, blob = written
+    records, _ = kimage.decode_image(blob.data, vaddr=blob.vaddr)
+    got = kimage.table_from_image(blob.data, vaddr=blob.vaddr)
+    assert got.kernel_arrays() == table.kernel_arrays()
+    assert [(s.address, s.type, s.name) for s in got] == records
+    for address, _, name in records[::37]:
+        assert got.lookup_name(name) == table.lookup_name(name)
+        assert got.lookup_addr(address) == table.lookup_addr(address)
+
+
+@settings(max_examples=200)
+@given(st.binary(min_size=0, max_size=600), st.binary(min_size=1, max_size=300), st.integers(0, 40),
+       st.integers(0, 2**32 - 1))
+def test_table_from_arrays_rejects_garbage(names, token_table, count, seed):
+    """ksym_table_from_arrays on arbitrary arrays: a table or ECORRUPT, never
+    a crash."""
+    from pysyms._native import ffi, lib
+    import random as _random
+    rng = _random.Random(seed)
+    token_index = bytes(rng.randrange(256) for _ in range(512))
+    seqs = bytes(rng.randrange(256) for _ in range(3 * count))
+    addresses = ffi.new("uint64_t[]", sorted(rng.randrange(2**64) for _ in range(max(count, 1))))
+    out = ffi.new("struct ksym_table **")
+    msg = ffi.new("char[]", 128)
+    rc = lib.ksym_table_from_arrays(names, len(names), token_table, len(token_table), token_index, seqs,
+                                    addresses, count, out, msg, 128)
+    if rc == 0:
+        table = pysyms.SymbolTable(ffi.gc(out[0], lib.ksym_table_free))
+        assert len(table) == count
+        list(table)
+    else:
+        assert rc in (lib.KSYM_ECORRUPT, lib.KSYM_ETOOMANY) and ffi.string(msg)
