@@ -456,6 +456,33 @@ int64_t ksym_format(const struct ksym_table *t, const uint64_t *addrs, size_t n,
 
 /* ==== end of batch symbolization ============================================ */
 
+/* ==== Address text for the command line (csrc/textio.c, issue #6) ========== */
+
+#define KSYM_ADDR_TOKEN_MAX 128 /* longest address token in bytes, "0x" and leading zeros included */
+
+/* Parse whitespace-separated hex addresses from text[0..len) into out[0..cap).
+ * Whitespace is ASCII space, \t \n \v \f \r; a token is an optional 0x/0X
+ * then one or more hex digits (either case), value below 2^64, at most
+ * KSYM_ADDR_TOKEN_MAX bytes.  Stops at the end of the text, when cap
+ * addresses are stored, or at a bad token; unless final, a token that runs
+ * to the end of the text is left for the next chunk (it may go on there).
+ * Returns the number of addresses stored (KSYM_EINVAL on bad arguments);
+ * *consumed is where to resume (the start of the next token, the end of the
+ * text, or the start of the bad token), *newlines the '\n' bytes in
+ * text[0..*consumed), *error KSYM_OK, or KSYM_EPARSE (a byte that is not a
+ * hex digit, an empty "0x"), KSYM_E2BIG (token too long), KSYM_ERANGE (value
+ * does not fit in 64 bits).  The answer never depends on where chunks end. */
+int64_t ksym_parse_addresses(const char *text, size_t len, int final, uint64_t *out, size_t cap,
+                             size_t *consumed, uint64_t *newlines, int *error);
+
+/* Lines of text[0..len) (each ended by '\n', the last one perhaps not) in
+ * which byte c does not occur.  With c = '+' over ksym_format's %pS or %pB
+ * text: the addresses no symbol covers (only their lines, "0x<hex>", lack
+ * the "+0x" of an offset). */
+size_t ksym_count_lines_without(const char *text, size_t len, int c);
+
+/* ==== end of address text ================================================== */
+
 /* ==== Tables from the kernel's own arrays (csrc/arrays.c, issue #5) ======= */
 
 /* A table over the arrays scripts/kallsyms.c emitted, as found in a kernel

@@ -606,3 +606,22 @@ def test_table_from_arrays_rejects_garbage(names, token_table, count, seed):
         list(table)
     else:
         assert rc in (lib.KSYM_ECORRUPT, lib.KSYM_ETOOMANY) and ffi.string(msg)
+
+
+def test_cli_build_vmlinux(debian, tmp_path):
+    arch, paths, _ = debian
+    if arch != "amd64":
+        pytest.skip("one architecture is enough for the command line")
+    from cli_process import run_pysyms_process
+    out = tmp_path / "debian.pysyms"
+    done = run_pysyms_process(["build", "--vmlinux", str(paths["vmlinuz"]), "-o", str(out), "--json"])
+    assert done.returncode == 0, done.stderr
+    import json
+    report = json.loads(done.stdout)
+    assert report["symbols"] > 50000 and report["output"] == str(out) and report["file_bytes"] > 0
+    done = run_pysyms_process(["lookup", "-t", str(out), "schedule"])
+    assert done.returncode == 0 and " schedule" in done.stdout
+    bad = tmp_path / "not-a-kernel"
+    bad.write_bytes(b"\x00" * 10000)
+    done = run_pysyms_process(["build", "--vmlinux", str(bad)])
+    assert done.returncode == 2 and "Traceback" not in done.stderr
