@@ -39,13 +39,13 @@
 #define KSYM_EBADNAME (-3)   /* name empty, longer than KSYM_NAME_MAX, or has whitespace/NUL */
 #define KSYM_EBADTYPE (-4)   /* type letter not a printable, non-space ASCII character */
 #define KSYM_EBADMODULE (-5) /* module name empty, too long, or has whitespace/NUL/brackets */
-#define KSYM_EPARSE (-6)     /* a text line is not kallsyms, System.map or nm output */
+#define KSYM_EPARSE (-6)     /* malformed text: a symbol line, or an address token */
 #define KSYM_EEMPTY (-7)     /* a text source holds no symbols */
 #define KSYM_EZEROADDR (-8)  /* every address in a text source is zero (kptr_restrict) */
-#define KSYM_ERANGE (-9)     /* index out of range */
+#define KSYM_ERANGE (-9)     /* index out of range, or a value that does not fit */
 #define KSYM_ETOOMANY (-10)  /* more than KSYM_MAX_SYMBOLS symbols or KSYM_MAX_MODULES modules */
 #define KSYM_ENOSPC (-11)    /* caller's buffer too small */
-#define KSYM_E2BIG (-12)     /* token table would exceed its 16-bit offsets */
+#define KSYM_E2BIG (-12)     /* too long: a token table past its 16-bit offsets, an address token */
 
 const char *ksym_strerror(int err);
 
