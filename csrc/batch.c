@@ -55,10 +55,11 @@ static void finder_init(struct finder *f, const struct ksym_table *t)
         f->top[j] = ksym_addr_at(t, j << f->shift);
 }
 
-/* ksym__upper_bound(t, addr): the number of symbols at or below addr.
- * Both searches are branch-free (a conditional move per step): random
- * addresses would mispredict half the branches of a plain binary search. */
-static uint32_t finder_upper_bound(const struct finder *f, uint64_t addr)
+/* Step 1 of finder_upper_bound: the block of addr (top index), or -1 when
+ * addr is below the first symbol.  Branch-free (a conditional move per
+ * step): random addresses would mispredict half the branches of a plain
+ * binary search. */
+static int64_t finder_block(const struct finder *f, uint64_t addr)
 {
     uint32_t base = 0, n = f->ntop;
     while (n > 1) {
@@ -66,21 +67,50 @@ static uint32_t finder_upper_bound(const struct finder *f, uint64_t addr)
         base = f->top[base + half] <= addr ? base + half : base;
         n -= half;
     }
-    if (f->top[base] > addr)
-        return 0; /* below the first symbol */
-    /* addresses[base << shift] <= addr < addresses[(base + 1) << shift]:
-     * the same search inside that block */
+    return f->top[base] > addr ? -1 : (int64_t)base;
+}
+
+/* Step 2: addresses[block << shift] <= addr < addresses[(block + 1) << shift],
+ * so search that block the same way. */
+static uint32_t finder_in_block(const struct finder *f, uint32_t block, uint64_t addr)
+{
     const struct ksym_table *t = f->t;
-    uint32_t lo = base << f->shift, end = (base + 1) << f->shift;
+    uint32_t lo = block << f->shift, end = (block + 1) << f->shift;
     if (end > t->count)
         end = t->count;
-    n = end - lo;
+    uint32_t n = end - lo;
     while (n > 1) {
         uint32_t half = n / 2;
         lo = ksym_addr_at(t, lo + half) <= addr ? lo + half : lo;
         n -= half;
     }
     return lo + 1;
+}
+
+/* ksym__upper_bound(t, addr): the number of symbols at or below addr. */
+static uint32_t finder_upper_bound(const struct finder *f, uint64_t addr)
+{
+    int64_t block = finder_block(f, addr);
+    return block < 0 ? 0 : finder_in_block(f, (uint32_t)block, addr);
+}
+
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)0)
+#endif
+
+/* Start loading the address block of a search before it is needed. */
+static void finder_prefetch(const struct finder *f, int64_t block)
+{
+    if (block < 0)
+        return;
+    const struct ksym_table *t = f->t;
+    size_t width = t->addr_wide ? 8 : 4;
+    const uint8_t *p = t->addresses + ((size_t)block << f->shift) * width;
+    size_t bytes = ((size_t)1 << f->shift) * width;
+    for (size_t o = 0; o < bytes && o < 256; o += 64)
+        PREFETCH(p + o);
 }
 
 /* Number of symbols at or below addr, knowing it is at least ub (the
@@ -165,15 +195,28 @@ static void *symbolize_part(void *arg)
             resolve_sorted(t, &c, p->addrs[k], &p->indexes[k], &p->offsets[k]);
         return NULL;
     }
-    for (size_t k = 0; k < p->n; k++) {
-        uint32_t idx;
-        uint64_t a, size, addr = p->addrs[k];
-        if (ksym__resolve(t, finder_upper_bound(p->f, addr), addr, &idx, &a, &size)) {
-            p->indexes[k] = idx;
-            p->offsets[k] = addr - a;
-        } else {
-            p->indexes[k] = -1;
-            p->offsets[k] = 0;
+    /* In groups: find every address's block in the small top array, start
+     * loading all those blocks, then search them, so that the cache misses
+     * of a group overlap instead of following one another. */
+    enum { GROUP = 8 };
+    for (size_t k = 0; k < p->n; k += GROUP) {
+        size_t m = p->n - k < GROUP ? p->n - k : GROUP;
+        int64_t block[GROUP];
+        for (size_t j = 0; j < m; j++) {
+            block[j] = finder_block(p->f, p->addrs[k + j]);
+            finder_prefetch(p->f, block[j]);
+        }
+        for (size_t j = 0; j < m; j++) {
+            uint32_t idx;
+            uint64_t a, size, addr = p->addrs[k + j];
+            uint32_t ub = block[j] < 0 ? 0 : finder_in_block(p->f, (uint32_t)block[j], addr);
+            if (ksym__resolve(t, ub, addr, &idx, &a, &size)) {
+                p->indexes[k + j] = idx;
+                p->offsets[k + j] = addr - a;
+            } else {
+                p->indexes[k + j] = -1;
+                p->offsets[k + j] = 0;
+            }
         }
     }
     return NULL;
