@@ -326,7 +326,10 @@ const uint8_t *ksym_file_provenance(const struct ksym_table *t, size_t *len, uin
  * each the input is checked before the output, so the first fault found
  * decides the code.  Lenient where the format only constrains encoders (the
  * last 5 bytes being literals, the last match starting 12 bytes before the
- * end).  Never reads or writes outside the two buffers, on any input. */
+ * end).  Never reads or writes outside the two buffers, on any input; but
+ * any byte of dst may be written, also past the count returned (copies go
+ * in 16-byte chunks where there is room) and when an error is returned.
+ * An output is never more than 255 bytes per input byte. */
 int64_t ksym_lz4_block_decode(const uint8_t *src, size_t srclen, uint8_t *dst, size_t dstcap);
 
 /* ==== end of LZ4 block decoding ============================================ */

@@ -189,6 +189,172 @@ static void mutate(uint8_t *buf, size_t *n, size_t cap)
     }
 }
 
+/* ---- a reference decoder: the format's rules, one byte at a time ------- */
+
+/* The same checks in the same order as ksym_lz4_block_decode, with every
+ * byte copied on its own and nothing written past the output: the decoder's
+ * chunked copies must give the same verdict and the same bytes. */
+static int64_t ref_decode(const uint8_t *src, size_t srclen, uint8_t *dst, size_t dstcap)
+{
+    size_t ip = 0, op = 0;
+    for (;;) {
+        size_t lit, mlen, offset;
+        if (ip >= srclen)
+            return KSYM_ECORRUPT;
+        uint8_t token = src[ip++];
+        lit = token >> 4;
+        if (lit == 15) {
+            uint8_t b;
+            do {
+                if (ip >= srclen)
+                    return KSYM_ECORRUPT;
+                b = src[ip++];
+                lit += b;
+            } while (b == 255);
+        }
+        if (lit > srclen - ip)
+            return KSYM_ECORRUPT;
+        if (lit > dstcap - op)
+            return KSYM_ENOSPC;
+        for (size_t i = 0; i < lit; i++)
+            dst[op++] = src[ip++];
+        if (ip == srclen)
+            return (int64_t)op;
+        if (srclen - ip < 2)
+            return KSYM_ECORRUPT;
+        offset = (size_t)src[ip] | (size_t)src[ip + 1] << 8;
+        ip += 2;
+        if (offset == 0 || offset > op)
+            return KSYM_ECORRUPT;
+        mlen = token & 15u;
+        if (mlen == 15) {
+            uint8_t b;
+            do {
+                if (ip >= srclen)
+                    return KSYM_ECORRUPT;
+                b = src[ip++];
+                mlen += b;
+            } while (b == 255);
+        }
+        mlen += 4;
+        if (mlen > dstcap - op)
+            return KSYM_ENOSPC;
+        for (size_t i = 0; i < mlen; i++, op++)
+            dst[op] = dst[op - offset];
+    }
+}
+
+/* Decode src with both decoders, each from an exact-size copy of src into
+ * an exact-size buffer of cap bytes (ASan sees any overrun): same result,
+ * and the same bytes when it is a length. */
+static void same_as_ref(const uint8_t *src, size_t n, size_t cap, const char *what)
+{
+    uint8_t *want = xmalloc(cap);
+    int64_t r_ref = ref_decode(src, n, want, cap);
+    uint8_t *got = NULL;
+    int64_t r = decode_exact(src, n, cap, &got);
+    CHECK(r == r_ref, "%s: %zu-byte block into %zu bytes: %lld, reference %lld", what, n, cap, (long long)r,
+          (long long)r_ref);
+    if (r == r_ref && r > 0)
+        CHECK(memcmp(got, want, (size_t)r) == 0, "%s: %zu-byte block into %zu bytes: output differs", what, n, cap);
+    free(got);
+    free(want);
+}
+
+/* Lengths around the chunk sizes (8, 16, 32) and the nibble limits. */
+static size_t edge_len(size_t lo)
+{
+    static const size_t lens[] = {0,  1,  2,  3,  4,  5,  7,  8,  9,  12, 13, 14, 15, 16, 17, 18, 19,
+                                  20, 23, 24, 25, 31, 32, 33, 47, 48, 49, 63, 64, 65, 66, 80, 200, 270};
+    size_t k;
+    do
+        k = lens[rnd() % (sizeof lens / sizeof lens[0])];
+    while (k < lo);
+    return k;
+}
+
+/* A valid block of random sequences with edge-case lengths and offsets
+ * 1..20 mostly (then any); returns its size and the output length. */
+static size_t edge_block(uint8_t *out, size_t *outlen, uint8_t *lits)
+{
+    size_t o = 0, op = 0;
+    int nseq = (int)(rnd() % 6);
+    for (size_t i = 0; i < 300; i++)
+        lits[i] = (uint8_t)rnd();
+    for (int s = 0; s < nseq; s++) {
+        size_t nlit = edge_len(op ? 0 : 1);
+        size_t mlen = edge_len(4);
+        size_t reach = op + nlit;
+        size_t offset = rnd() % 4 ? 1 + rnd() % 20 : 1 + rnd() % reach;
+        if (offset > reach)
+            offset = reach;
+        o = put_seq(out, o, lits, nlit, offset, mlen);
+        op += nlit + mlen;
+    }
+    size_t last = rnd() % 3 ? edge_len(0) : 0;
+    o = put_seq(out, o, lits, last, 0, 0);
+    *outlen = op + last;
+    return o;
+}
+
+/* Chunk boundaries: outputs whose length is near the capacity (matches and
+ * literals ending exactly at dstcap, a few bytes short of it, a chunk past
+ * it), literals ending at srclen, offsets 1..20, against the reference;
+ * and a corrupted copy of each. */
+static void chunk_edges(int rounds)
+{
+    uint8_t *blk = xmalloc(8192), *lits = xmalloc(300);
+    for (int r = 0; r < rounds; r++) {
+        size_t n;
+        size_t m = edge_block(blk, &n, lits);
+        for (size_t cap = n > 3 ? n - 3 : 0; cap <= n + 40; cap++)
+            same_as_ref(blk, m, cap, "edge block");
+        same_as_ref(blk, m, n + 64 + rnd() % 64, "edge block, room");
+        size_t mm = m;
+        mutate(blk, &mm, 8192);
+        same_as_ref(blk, mm, n, "corrupted edge block");
+        same_as_ref(blk, mm, n + rnd() % 80, "corrupted edge block");
+    }
+
+    /* every offset 1..40 with every match length 4..70, alone after the
+     * literals it needs and with a final literal run of 0..20 bytes */
+    for (size_t offset = 1; offset <= 40; offset++)
+        for (size_t mlen = 4; mlen <= 70; mlen++) {
+            size_t last = rnd() % 21, n;
+            for (size_t i = 0; i < 300; i++)
+                lits[i] = (uint8_t)rnd();
+            size_t m = put_seq(blk, 0, lits, offset, offset, mlen);
+            m = put_seq(blk, m, lits + 100, last, 0, 0);
+            n = offset + mlen + last;
+            same_as_ref(blk, m, n, "offset sweep");      /* ends exactly at dstcap */
+            same_as_ref(blk, m, n + 15, "offset sweep"); /* less than a chunk after it */
+            same_as_ref(blk, m, n - 1, "offset sweep");  /* one byte short */
+            same_as_ref(blk, m, offset + mlen - 1, "offset sweep"); /* the match one byte short */
+        }
+
+    /* one short sequence (the decoder's fast path when there is room)
+     * after 104 bytes of output, then 0..48 literals: every distance from the
+     * sequence to the end of the input and of the output near the limits */
+    static const size_t nlits[] = {0, 1, 7, 8, 13, 14};
+    static const size_t mlens[] = {4, 5, 11, 12, 17, 18};
+    static const size_t offsets[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 100};
+    for (size_t i = 0; i < 300; i++)
+        lits[i] = (uint8_t)rnd();
+    for (size_t a = 0; a < sizeof nlits / sizeof nlits[0]; a++)
+        for (size_t b = 0; b < sizeof mlens / sizeof mlens[0]; b++)
+            for (size_t c = 0; c < sizeof offsets / sizeof offsets[0]; c++)
+                for (size_t last = 0; last <= 48; last++) {
+                    size_t m = put_seq(blk, 0, lits, 100, 100, 4);
+                    m = put_seq(blk, m, lits + 100, nlits[a], offsets[c], mlens[b]);
+                    m = put_seq(blk, m, lits + 150, last, 0, 0);
+                    size_t n = 104 + nlits[a] + mlens[b] + last;
+                    same_as_ref(blk, m, n, "short sequence");
+                    same_as_ref(blk, m, n + 1, "short sequence");
+                }
+    free(blk);
+    free(lits);
+}
+
 /* ---- built-in cases ---------------------------------------------------- */
 
 static void hand_made(void)
@@ -335,6 +501,7 @@ int main(int argc, char **argv)
 {
     hand_made();
     random_cases(getenv("PYSYMS_SLOW_TESTS") ? 20000 : 3000);
+    chunk_edges(getenv("PYSYMS_SLOW_TESTS") ? 20000 : 2000);
     for (int i = 1; i < argc; i++)
         if (check_file(argv[i]) != 0)
             failures++;

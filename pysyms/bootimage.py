@@ -18,7 +18,7 @@ architecture when known).
 Compressors: gzip, xz, lzma and bzip2 through the standard library; zstd
 through the optional ``zstandard`` package (``pip install 'pysyms[zstd]'``);
 lz4 in the kernel's legacy framing with pysyms' own C block decoder
-(csrc/lz4.c).  The kernel appends the uncompressed size (u32, little-endian)
+(csrc/lz4.c), into a ``bytearray`` that is returned without a copy.  The kernel appends the uncompressed size (u32, little-endian)
 after the compressed stream for most compressors; it is checked when present.
 Anything not recognised raises :class:`BootImageError` (a ``pysyms.Error``)
 naming what was found.
@@ -59,6 +59,7 @@ __all__ = ["BootImage", "BootImageError", "Lz4Error", "inspect_image", "extract_
 MAX_OUTPUT = 1 << 30  # refuse to decompress more than this (a kernel is < 200 MB)
 LZ4_LEGACY_MAGIC = 0x184C2102
 LZ4_LEGACY_BLOCK_MAX = lib.KSYM_LZ4_LEGACY_BLOCK_MAX  # 8 MiB
+LZ4_MAX_RATIO = 255  # an LZ4 block decompresses to at most 255 bytes per byte
 ZSTD_HINT = "pip install 'pysyms[zstd]' (or the zstandard package)"
 
 # Compressed-stream magics, most specific first.
@@ -102,10 +103,12 @@ class BootImage:
     (``None`` when nothing was decompressed), ``payload_offset`` and
     ``payload_length`` where the compressed payload was in the input,
     ``arch`` the architecture when known (``"x86_64"``, ``"arm64"``,
-    ``"s390x"``, ...)."""
+    ``"s390x"``, ...).  ``payload`` is ``bytes``, except after lz4: a
+    ``bytearray``, the decoder's own buffer (a kernel's 50 MB are not
+    copied once more to make them bytes)."""
 
     kind: str
-    payload: bytes
+    payload: bytes | bytearray
     container: str
     compressor: str | None = None
     payload_offset: int | None = None
@@ -207,9 +210,6 @@ def lz4_block_decode_py(block, capacity=LZ4_LEGACY_BLOCK_MAX):
             mlen -= n
 
 
-_raw_alloc = ffi.new_allocator(should_clear_after_alloc=False)
-
-
 def _lz4_blocks(data):
     """(offset, size) of every block of a legacy lz4 stream, and where the
     stream ends: at the end of the data, or before a size field that is 0
@@ -234,10 +234,11 @@ def _lz4_blocks(data):
 
 def unlz4_legacy(data, max_output=MAX_OUTPUT, *, block_decode=None):
     """Decompress lz4 in the kernel's legacy framing.  Returns ``(output,
-    consumed)``: decoding stops at the end of the data, or before a size
-    field that is 0 or larger than what is left (the uncompressed-size
-    trailer the kernel appends, or padding); the caller checks what follows
-    ``consumed``.  Blocks go to the C decoder, or to
+    consumed)``, output a ``bytearray`` (the buffer the blocks were decoded
+    into, not copied again): decoding stops at the end of the data, or
+    before a size field that is 0 or larger than what is left (the
+    uncompressed-size trailer the kernel appends, or padding); the caller
+    checks what follows ``consumed``.  Blocks go to the C decoder, or to
     ``block_decode(block, capacity)`` when given (the Python reference)."""
     data = memoryview(data).cast("B")
     blocks, end = _lz4_blocks(data)
@@ -258,23 +259,32 @@ def unlz4_legacy(data, max_output=MAX_OUTPUT, *, block_decode=None):
                 raise failed(i, exc) from None
             out += piece
             used += len(piece)
-        return bytes(out), end
+        return out, end
 
-    # C: every block straight into one buffer (not cleared: only what the
-    # decoder wrote is read back), copied out once.
-    capacity = min(len(blocks) * LZ4_LEGACY_BLOCK_MAX, max_output)
-    buf = _raw_alloc("uint8_t[]", max(capacity, 1))
-    src = ffi.from_buffer("uint8_t[]", data)
-    for i, (pos, size) in enumerate(blocks):
-        room = min(LZ4_LEGACY_BLOCK_MAX, capacity - used)
-        n = lib.ksym_lz4_block_decode(src + pos, size, buf + used, room)
-        if n < 0:
-            code = "nospace" if n == lib.KSYM_ENOSPC else "corrupt"
-            what = (f"decompresses to more than {room} bytes" if code == "nospace"
-                    else "is corrupt" if n == lib.KSYM_ECORRUPT else ffi.string(lib.ksym_strerror(n)).decode())
-            raise failed(i, Lz4Error(what, code)) from None
-        used += n
-    return ffi.buffer(buf, used)[:], end
+    # C: every block straight into one bytearray, returned as it is (no copy
+    # of the output).  It is sized by what the blocks can produce at most: 8
+    # MiB per block, 255 bytes per input byte (a literal byte gives 1, a
+    # length byte at most 255, a token with its offset at most 15 + 19), and
+    # max_output in all.  No block ever needs more room than its bound, so
+    # the bound changes no verdict; it keeps a small stream of many blocks
+    # from allocating (and zeroing) 8 MiB per block.
+    bounds = [min(LZ4_LEGACY_BLOCK_MAX, LZ4_MAX_RATIO * size) for _, size in blocks]
+    capacity = min(sum(bounds), max_output)
+    out = bytearray(capacity)
+    with ffi.from_buffer("uint8_t[]", data) as src, \
+            ffi.from_buffer("uint8_t[]", out, require_writable=True) as buf:
+        for i, (pos, size) in enumerate(blocks):
+            room = min(bounds[i], capacity - used)
+            n = lib.ksym_lz4_block_decode(src + pos, size, buf + used, room)
+            if n < 0:
+                code = "nospace" if n == lib.KSYM_ENOSPC else "corrupt"
+                what = (f"decompresses to more than {min(LZ4_LEGACY_BLOCK_MAX, max_output - used)} bytes"
+                        if code == "nospace" else "is corrupt" if n == lib.KSYM_ECORRUPT
+                        else ffi.string(lib.ksym_strerror(n)).decode())
+                raise failed(i, Lz4Error(what, code)) from None
+            used += n
+    del out[used:]  # possible now that the buffers are released
+    return out, end
 
 
 # ---- the other compressors -----------------------------------------------------
@@ -320,7 +330,8 @@ def decompress(name, data, max_output=MAX_OUTPUT):
     """Decompress one stream of compressor ``name`` (``"gzip"``, ``"xz"``,
     ``"lzma"``, ``"bzip2"``, ``"zstd"``, ``"lz4"`` legacy) from the start
     of data.  Returns ``(output, consumed)``: bytes after ``consumed`` were
-    not part of the stream."""
+    not part of the stream.  output is ``bytes``, or a ``bytearray`` for
+    lz4 (see :func:`unlz4_legacy`)."""
     if name == "gzip":
         return _stdlib(name, zlib.decompressobj(wbits=31), data, max_output, zlib.error)
     if name == "xz":
@@ -409,7 +420,7 @@ def _kernel_kind(out):
 
 
 def _decompressed(container, name, data, offset, length, max_output, arch=None, slack=0, tail_ok=False):
-    payload = data[offset:offset + length]
+    payload = memoryview(data)[offset:offset + length]  # not a copy of the compressed data
     out, consumed = decompress(name, payload, max_output)
     _check_trailer(name, payload, consumed, len(out), slack, tail_ok)
     if _is_bzimage(out) or _is_zboot(out) or _is_s390(out):  # e.g. a gzip'd vmlinuz
@@ -432,7 +443,7 @@ def _bzimage(data, max_output):
         raise BootImageError(f"bzImage payload [{offset}, {offset + length}) (setup_sects {setup_sects}, "
                              f"payload_offset {_u32(data, 0x248)}, payload_length {length}) does not fit "
                              f"in the {len(data)}-byte image: truncated or not a bzImage")
-    name = _compressor_of(data[offset:offset + length])
+    name = _compressor_of(data[offset:offset + min(length, 16)])
     if name is None:
         raise BootImageError(f"bzImage payload at byte {offset} has an unknown compressor: first bytes "
                              f"{_hex(data[offset:offset + length])}")
@@ -446,7 +457,7 @@ def _zboot(data, max_output):
     if length == 0 or offset + length > len(data):
         raise BootImageError(f"EFI zboot payload [{offset}, {offset + length}) does not fit in the "
                              f"{len(data)}-byte image")
-    name = _compressor_of(data[offset:offset + length])
+    name = _compressor_of(data[offset:offset + min(length, 16)])
     if name is None:
         raise BootImageError(f"EFI zboot payload ({declared!r}) at byte {offset} has an unknown compressor: "
                              f"first bytes {_hex(data[offset:offset + length])}")
@@ -520,7 +531,8 @@ def inspect_image(data, *, max_output=MAX_OUTPUT):
 
 def extract_kernel(data, *, max_output=MAX_OUTPUT):
     """``(kind, payload)``: the kernel image inside a boot image.  ``kind`` is
-    ``"elf"``, ``"arm64-image"`` or ``"raw"``; :class:`BootImageError` (a
+    ``"elf"``, ``"arm64-image"`` or ``"raw"``, ``payload`` bytes (a
+    bytearray after lz4: see :class:`BootImage`); :class:`BootImageError` (a
     ``pysyms.Error``) when data is not a kernel image pysyms can read."""
     image = inspect_image(data, max_output=max_output)
     return image.kind, image.payload

@@ -318,6 +318,81 @@ def test_corrupted_blocks_same_verdict(data, edits, capacity):
         assert verdict(lz4_block_decode, block, cap) == verdict(lz4_block_decode_py, block, cap)
 
 
+# The C decoder copies in 8- and 16-byte chunks where both buffers have room
+# and exactly near their ends: blocks of short sequences with offsets 1..20
+# and lengths around the chunk sizes, decoded with capacities around their
+# output length (matches and literals ending exactly at the capacity, a few
+# bytes before it), against the reference.
+
+EDGE_LENGTHS = [0, 1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 14, 15, 16, 17, 18, 19, 20, 23, 24, 25, 31, 32, 33,
+                47, 48, 49, 63, 64, 65, 66, 80, 270]
+
+edge_sequences = st.lists(st.tuples(st.sampled_from(EDGE_LENGTHS), st.integers(1, 20),
+                                    st.sampled_from([n for n in EDGE_LENGTHS if n >= 4])), max_size=6)
+
+
+def edge_block(sequences, last, seed=0):
+    """(block, output length): the sequences (literal count, offset, match
+    length), offsets clamped to the output so far, then `last` literals."""
+    rng = random.Random(seed)
+    block = bytearray()
+    n = 0
+    for nlit, offset, mlen in sequences:
+        nlit = max(nlit, 1) if n == 0 else nlit
+        block += lz4_sequence(bytes(rng.randrange(256) for _ in range(nlit)), min(offset, n + nlit), mlen)
+        n += nlit + mlen
+    block += lz4_sequence(bytes(rng.randrange(256) for _ in range(last)))
+    return bytes(block), n + last
+
+
+@given(edge_sequences, st.sampled_from(EDGE_LENGTHS), st.integers(-3, 40), st.integers(0, 1 << 16))
+def test_chunk_edges_same_as_python(sequences, last, extra, seed):
+    block, n = edge_block(sequences, last, seed)
+    capacity = max(0, n + extra)
+    assert verdict(lz4_block_decode, block, capacity) == verdict(lz4_block_decode_py, block, capacity)
+    assert verdict(lz4_block_decode, block, n) == verdict(lz4_block_decode_py, block, n)
+    if extra >= 0:
+        assert len(lz4_block_decode(block, capacity)) == n
+
+
+@pytest.mark.parametrize("offset", range(1, 41))
+def test_every_short_offset(offset):
+    # a match at each offset 1..40 of each length 4..70, then 0..20 literals:
+    # ends exactly at the capacity, within a chunk of it, one byte short
+    rng = random.Random(offset)
+    for mlen in range(4, 71):
+        last = rng.randrange(21)
+        head = bytes(rng.randrange(256) for _ in range(offset))
+        block = lz4_sequence(head, offset, mlen) + lz4_sequence(bytes(rng.randrange(256) for _ in range(last)))
+        n = offset + mlen + last
+        for capacity in (n, n + 1, n + 15, n + 16, n - 1, offset + mlen - 1):
+            assert verdict(lz4_block_decode, block, capacity) == verdict(lz4_block_decode_py, block, capacity)
+        assert lz4_block_decode(block, n)[offset:offset + mlen] == (head * (mlen // offset + 1))[:mlen]
+
+
+@given(st.binary(max_size=400))
+def test_output_at_most_255_per_input_byte(block):
+    # the bound unlz4_legacy sizes its buffer with
+    try:
+        out = lz4_block_decode(block, 1 << 20)
+    except Lz4Error:
+        return
+    assert len(out) <= bootimage.LZ4_MAX_RATIO * len(block)
+
+
+def test_densest_block_fits_its_bound():
+    for k in (0, 1, 10, 1000):
+        block = b"\x1fx\x01\x00" + b"\xff" * k + b"\xfe\x00"
+        n = 1 + 19 + 255 * k + 254
+        assert len(lz4_block_decode(block, 1 << 20)) == n <= bootimage.LZ4_MAX_RATIO * len(block)
+        stream = MAGIC + struct.pack("<I", len(block)) + block
+        out, consumed = unlz4_legacy(stream)
+        assert out == b"x" * n and consumed == len(stream)
+        assert unlz4_legacy(stream, n)[0] == out
+        with pytest.raises(BootImageError, match=f"more than {n - 1} bytes"):
+            unlz4_legacy(stream, n - 1)
+
+
 # ---- legacy framing ------------------------------------------------------------------
 
 
@@ -331,6 +406,43 @@ def test_legacy_framing(frames, trailer):
     assert out == data
     assert consumed == len(stream) - (4 if trailer else 0)
     assert unlz4_legacy(stream, block_decode=lz4_block_decode_py) == (out, consumed)
+
+
+def test_legacy_output_is_the_decoders_buffer():
+    data = fake_elf(size=30000)
+    stream = lz4_legacy(data, block=7000, trailer=True)
+    out, _ = unlz4_legacy(stream)
+    assert type(out) is bytearray and out == data
+    assert type(unlz4_legacy(stream, block_decode=lz4_block_decode_py)[0]) is bytearray
+    info = inspect_image(bzimage(compress("lz4", data)))
+    assert type(info.payload) is bytearray and info.payload == data
+    # bytes-like enough for its users (pysyms.kimage)
+    assert info.payload[:4] == b"\x7fELF" and b"kallsyms_" in info.payload
+    assert info.payload.find(b"startup_64") == data.find(b"startup_64")
+
+
+def test_legacy_max_output_at_the_limit():
+    data = fake_elf(size=20000)
+    stream = lz4_legacy(data, block=3000)
+    for decode in (None, lz4_block_decode_py):
+        assert unlz4_legacy(stream, len(data), block_decode=decode)[0] == data
+        with pytest.raises(BootImageError, match=f"more than {len(data) - 1} bytes"):
+            unlz4_legacy(stream, len(data) - 1, block_decode=decode)
+
+
+def test_legacy_many_small_blocks_allocate_little():
+    # the output buffer is sized by what the blocks can give (255 bytes per
+    # input byte), not 8 MiB per block
+    import tracemalloc
+    data = bytes(range(256)) * 40
+    stream = lz4_legacy(data, block=10)
+    tracemalloc.start()
+    try:
+        out, _ = unlz4_legacy(stream)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert out == data and peak < 4 << 20
 
 
 def test_legacy_framing_errors():
