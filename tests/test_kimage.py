@@ -532,12 +532,16 @@ def test_debian_kernel(debian):
           f"({t_py / t_c:.0f}x)")
 
 
-def test_debian_amd64_system_map(debian):
+def test_debian_system_map(debian):
+    """Ground truth from the -dbg package: every decoded (address, name) is
+    in the real System.map (for arm64 this checks the relative base found in
+    the image's relocations), types agree but for per-cpu symbols."""
     arch, paths, image = debian
-    if arch != "amd64":
-        pytest.skip("only amd64 has a System.map in the cache")
     if "system_map" not in paths:
-        pytest.skip("no System.map cached: run tools/fetch_debian_kernel.py --with-system-map")
+        pytest.skip(f"no {arch} System.map cached: run tools/fetch_debian_kernel.py --arch {arch} "
+                    "--with-system-map")
+    if arch == "s390x":
+        pytest.skip("the s390x relative base is relocated at boot (not in the image): see report notes")
     known = {}
     for line in paths["system_map"].read_text().splitlines():
         address, type_, name = line.split()
@@ -549,7 +553,9 @@ def test_debian_amd64_system_map(debian):
         assert (sym.address, sym.name) in known, sym
         if known[(sym.address, sym.name)] != sym.type:
             differ.append(sym)
-    assert differ and all(s.type == "A" for s in differ)  # per-cpu symbols are stored as 'A'
+    assert all(s.type == "A" for s in differ)  # per-cpu symbols are stored as 'A'
+    if arch == "amd64":
+        assert differ  # x86 has per-cpu symbols (absolute-percpu layout)
     assert table.lookup_name("schedule") == next(a for (a, n) in known if n == "schedule")
 
 
