@@ -691,6 +691,64 @@ static void model_from_text(struct model *m, char *text, size_t len)
     }
 }
 
+/* ksym_table_from_arrays (csrc/arrays.c) over a table's own kernel arrays:
+ * the same symbols, names found the same way. */
+static void check_from_arrays(const struct ksym_table *t)
+{
+    size_t nl, tl, il, sl;
+    const uint8_t *names = ksym_names_bytes(t, &nl), *tt = ksym_token_table_bytes(t, &tl);
+    const uint8_t *ti = ksym_token_index_bytes(t, &il), *seqs = ksym_seqs_bytes(t, &sl);
+    uint32_t n = ksym_count(t);
+    uint64_t *addrs = malloc((n ? n : 1) * sizeof *addrs);
+    for (uint32_t i = 0; i < n; i++)
+        addrs[i] = ksym_address(t, i);
+    struct ksym_table *u = NULL;
+    char msg[128];
+    CHECK_EQ(ksym_table_from_arrays(names, nl, tt, tl, ti, seqs, addrs, n, &u, msg, sizeof msg), 0);
+    if (u) {
+        CHECK_EQ(ksym_count(u), n);
+        char a[KSYM_NAME_MAX + 1], b[KSYM_NAME_MAX + 1];
+        for (uint32_t i = 0; i < n; i++) {
+            int la = ksym_name(t, i, a, sizeof a), lb = ksym_name(u, i, b, sizeof b);
+            CHECK_EQ(la, lb);
+            CHECK(la >= 0 && memcmp(a, b, (size_t)la) == 0);
+            CHECK_EQ(ksym_address(u, i), addrs[i]);
+            CHECK_EQ(ksym_type(u, i), ksym_type(t, i));
+            if (i % 7 == 0 && la > 0) {
+                uint64_t x = 0, y = 0;
+                CHECK_EQ(ksym_lookup_name(u, a, (size_t)la, &x), ksym_lookup_name(t, a, (size_t)la, &y));
+                CHECK_EQ(x, y);
+            }
+        }
+        ksym_table_free(u);
+    }
+    /* damaged copies: a table or an error, never a bad read (ASan) */
+    uint8_t *nb = malloc(nl + 1), *sb = malloc(sl + 1), *ib = malloc(il + 1);
+    for (int round = 0; round < 200; round++) {
+        memcpy(nb, names, nl);
+        memcpy(sb, seqs, sl);
+        memcpy(ib, ti, il);
+        uint8_t *which = round % 3 == 0 ? nb : round % 3 == 1 ? sb : ib;
+        size_t wl = round % 3 == 0 ? nl : round % 3 == 1 ? sl : il;
+        for (int k = 0; k < 1 + round % 4 && wl; k++)
+            which[rnd() % wl] = (uint8_t)rnd();
+        size_t cut = round % 5 == 0 && nl ? rnd() % nl : nl;
+        u = NULL;
+        int rc = ksym_table_from_arrays(nb, cut, tt, tl, ib, sb, addrs, n, &u, msg, sizeof msg);
+        CHECK(rc == 0 || rc == KSYM_ECORRUPT);
+        if (u) {
+            char x[KSYM_NAME_MAX + 1];
+            for (uint32_t i = 0; i < n; i += 1 + n / 64)
+                ksym_name(u, i, x, sizeof x);
+            ksym_table_free(u);
+        }
+    }
+    free(nb);
+    free(sb);
+    free(ib);
+    free(addrs);
+}
+
 static void test_file(const char *path)
 {
     size_t len;
@@ -827,6 +885,9 @@ static void test_file(const char *path)
     CHECK(l1 == l2 && !memcmp(a1, a2, l1));
     ksym_table_free(t2);
     model_free(&m);
+    double a0 = now_ms();
+    check_from_arrays(t);
+    printf("  table over its own kernel arrays checked in %.0f ms\n", now_ms() - a0);
     ksym_table_free(t);
     ksym_builder_free(b);
     free(text);
