@@ -57,6 +57,20 @@ static inline unsigned first_code(const uint8_t *rec)
     return rec[pre];
 }
 
+/* The module run holding symbol i: the last run starting at or before i
+ * (the first starts at 0). */
+static uint32_t run_of(const struct ksym_table *t, uint32_t i)
+{
+    const uint8_t *r = t->module_runs;
+    uint32_t lo = 0, n = t->module_nruns;
+    while (n > 1) {
+        uint32_t half = n / 2;
+        lo = ksym_rd32(r + (size_t)(lo + half) * 8) <= i ? lo + half : lo;
+        n -= half;
+    }
+    return lo;
+}
+
 char ksym_type(const struct ksym_table *t, uint32_t i)
 {
     if (!t || i >= t->count)
@@ -71,15 +85,7 @@ int32_t ksym_module(const struct ksym_table *t, uint32_t i)
         return -1;
     uint32_t id;
     if (t->module_runs) {
-        /* The last run starting at or before i (the first starts at 0). */
-        const uint8_t *r = t->module_runs;
-        uint32_t lo = 0, n = t->module_nruns;
-        while (n > 1) {
-            uint32_t half = n / 2;
-            lo = ksym_rd32(r + (size_t)(lo + half) * 8) <= i ? lo + half : lo;
-            n -= half;
-        }
-        id = ksym_rd32(r + (size_t)lo * 8 + 4);
+        id = ksym_rd32(t->module_runs + (size_t)run_of(t, i) * 8 + 4);
     } else if (t->module_ids) {
         id = ksym_rd16(t->module_ids + (size_t)i * 2);
     } else {
@@ -350,6 +356,19 @@ static inline uint32_t upper_bound64(const uint8_t *a, uint32_t n, uint64_t q)
     return base + (ksym_rd64(a + (size_t)base * 8) <= q);
 }
 
+/* Do symbols i and i + 1 (i + 1 < count) belong to one region (the same
+ * module, or both to the core kernel)?  One search of the module runs. */
+static int same_region(const struct ksym_table *t, uint32_t i)
+{
+    if (t->module_runs) {
+        uint32_t r = run_of(t, i) + 1; /* the next run, which starts after i */
+        return r >= t->module_nruns || ksym_rd32(t->module_runs + (size_t)r * 8) > i + 1;
+    }
+    if (t->module_ids)
+        return ksym_rd16(t->module_ids + (size_t)i * 2) == ksym_rd16(t->module_ids + (size_t)(i + 1) * 2);
+    return 1;
+}
+
 uint32_t ksym__upper_bound(const struct ksym_table *t, uint64_t addr)
 {
     uint32_t n = t->count;
@@ -373,10 +392,10 @@ int ksym__resolve(const struct ksym_table *t, uint32_t ub, uint64_t addr, uint32
     /* Within a region (a run of one module's symbols, or the core
      * kernel's) a symbol runs to the next higher address; the last symbol
      * of a run, to the region's end when known, else only its own address. */
-    int32_t m = ksym_module(t, ub - 1);
-    if (ub < n && (!t->module_count || ksym_module(t, ub) == m)) {
+    if (ub < n && same_region(t, ub - 1)) {
         *size = ksym_addr_at(t, ub) - a;
     } else {
+        int32_t m = ksym_module(t, ub - 1);
         uint64_t end = m < 0 ? t->core_end
                      : t->module_ends ? ksym_rd64(t->module_ends + (size_t)m * 8) : 0;
         if (end > a && (ub == n || end <= ksym_addr_at(t, ub))) {
