@@ -101,10 +101,6 @@ def live_region_ends():
 
 def is_live(source):
     """Whether ``source`` is the running kernel's /proc/kallsyms."""
-    return _is_live(source)
-
-
-def _is_live(source):
     if source is None:
         return False
     try:
@@ -124,7 +120,7 @@ def build_provenance(source):
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "source": None if source is None else os.fsdecode(source),
     }
-    if _is_live(prov["source"]):
+    if is_live(prov["source"]):
         release, boot_id, modules = _running_kernel()
         prov.update(kernel_release=release, boot_id=boot_id, modules_digest=modules)
     return prov
