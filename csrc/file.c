@@ -66,12 +66,7 @@ static uint64_t checksum_final(const struct checksum *c, uint64_t len)
     uint64_t h = len * CK_P1;
     for (int j = 0; j < 4; j++)
         h = ksym_rotl64(h ^ c->v[j], 27) * CK_P1;
-    h ^= h >> 33;
-    h *= 0xFF51AFD7ED558CCDull;
-    h ^= h >> 33;
-    h *= 0xC4CEB9FE1A85EC53ull;
-    h ^= h >> 33;
-    return h;
+    return ksym_fmix64(h);
 }
 
 uint64_t ksym_checksum64(const uint8_t *data, size_t len)

@@ -204,6 +204,18 @@ static inline uint64_t ksym_rotl64(uint64_t x, unsigned r)
     return (x << r) | (x >> (64 - r));
 }
 
+/* murmur3's 64-bit finalizer: a bijection that spreads every input bit
+ * (the name hash and the table file checksum end with it). */
+static inline uint64_t ksym_fmix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 33;
+    return h;
+}
+
 #define KSYM_HASH_K1 0x87C37B91114253D5ull
 #define KSYM_HASH_K2 0x4CF5AD432745937Full
 
@@ -235,12 +247,7 @@ static inline uint64_t ksym_hash(const void *data, size_t len)
             w |= (uint64_t)s[i] << (8 * i);
         h = ksym_hash_word(h, w);
     }
-    h ^= h >> 33;
-    h *= 0xFF51AFD7ED558CCDull;
-    h ^= h >> 33;
-    h *= 0xC4CEB9FE1A85EC53ull;
-    h ^= h >> 33;
-    return h;
+    return ksym_fmix64(h);
 }
 
 static inline uint32_t ksym_hash_slot(uint64_t h, uint32_t slots)
