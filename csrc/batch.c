@@ -169,6 +169,8 @@ static void resolve_sorted(const struct ksym_table *t, struct cursor *c, uint64_
         c->hi = size ? a + size : a + 1; /* size 0: only a itself resolves */
         if (c->hi < c->lo)                /* wrapped at the top of the space */
             c->hi = UINT64_MAX;
+        if (c->ub < t->count && c->hi > ksym_addr_at(t, c->ub))
+            c->hi = ksym_addr_at(t, c->ub); /* a sized symbol overlapping the next */
     } else {
         *index = -1;
         *offset = 0;

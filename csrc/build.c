@@ -105,6 +105,7 @@ void ksym_builder_free(struct ksym_builder *b)
     free(b->modv);
     free(b->mod_hash);
     free(b->region_end);
+    free(b->sizes);
     free(b);
 }
 
@@ -199,10 +200,18 @@ static int check_name(struct ksym_builder *b, const unsigned char *s, size_t len
             continue;
         if (s[i] == 0)
             return ksym__error(b, KSYM_EBADNAME, 0, rec, "name contains a NUL byte at byte %zu", i);
+        if (s[i] == ' ' && b->allow_spaces)
+            continue;
         if (is_space(s[i]))
             return ksym__error(b, KSYM_EBADNAME, 0, rec, "name contains whitespace at byte %zu", i);
     }
     return 0;
+}
+
+void ksym_builder_allow_spaces(struct ksym_builder *b, int allow)
+{
+    if (b)
+        b->allow_spaces = allow != 0;
 }
 
 static int check_module(struct ksym_builder *b, const unsigned char *s, size_t len)
@@ -327,7 +336,7 @@ static int mod_intern(struct ksym_builder *b, const char *s, size_t len, uint32_
 
 /* ---- adding records ------------------------------------------------------ */
 
-int ksym__add(struct ksym_builder *b, uint64_t address, unsigned char type,
+int ksym__add(struct ksym_builder *b, uint64_t address, uint64_t size, unsigned char type,
               const char *name, size_t name_len, const char *module, size_t module_len)
 {
     int err = check_name(b, (const unsigned char *)name, name_len);
@@ -341,10 +350,25 @@ int ksym__add(struct ksym_builder *b, uint64_t address, unsigned char type,
         if (err)
             return err;
     }
-    return ksym__add_valid(b, address, type, name, name_len, module, module_len);
+    return ksym__add_valid(b, address, size, type, name, name_len, module, module_len);
 }
 
-int ksym__add_valid(struct ksym_builder *b, uint64_t address, unsigned char type,
+/* Record the size of record b->nrecs (about to be added): the sizes array
+ * appears with the first nonzero size, zeros for the records before it. */
+static int note_size(struct ksym_builder *b, uint64_t size)
+{
+    if (!b->sizes && !size)
+        return 0;
+    size_t old = b->sizes ? b->sizes_cap : 0;
+    if (grow((void **)&b->sizes, &b->sizes_cap, b->nrecs + 1, sizeof *b->sizes))
+        return -1;
+    if (b->sizes_cap > old)
+        memset(b->sizes + old, 0, (b->sizes_cap - old) * sizeof *b->sizes);
+    b->sizes[b->nrecs] = size;
+    return 0;
+}
+
+int ksym__add_valid(struct ksym_builder *b, uint64_t address, uint64_t size, unsigned char type,
                     const char *name, size_t name_len, const char *module, size_t module_len)
 {
     int err;
@@ -352,7 +376,8 @@ int ksym__add_valid(struct ksym_builder *b, uint64_t address, unsigned char type
         return ksym__error(b, KSYM_ETOOMANY, 0, (int64_t)b->nrecs, "more than %d symbols",
                            KSYM_MAX_SYMBOLS);
     if (grow((void **)&b->recs, &b->recs_cap, b->nrecs + 1, sizeof *b->recs) ||
-        grow((void **)&b->names, &b->names_cap, b->names_len + name_len, 1))
+        grow((void **)&b->names, &b->names_cap, b->names_len + name_len, 1) ||
+        note_size(b, size))
         return ksym__error(b, KSYM_ENOMEM, 0, (int64_t)b->nrecs, "out of memory");
     uint32_t mod = 0;
     if (module_len && (err = mod_intern(b, module, module_len, &mod)))
@@ -376,7 +401,18 @@ int ksym_builder_add(struct ksym_builder *b, uint64_t address, char type,
         return KSYM_EINVAL;
     if ((!name && name_len) || (!module && module_len))
         return ksym__error(b, KSYM_EINVAL, 0, (int64_t)b->nrecs, "NULL pointer with a length");
-    return ksym__add(b, address, (unsigned char)type, name, name_len, module, module_len);
+    return ksym__add(b, address, 0, (unsigned char)type, name, name_len, module, module_len);
+}
+
+int ksym_builder_add_sized(struct ksym_builder *b, uint64_t address, uint64_t size, char type,
+                           const char *name, size_t name_len,
+                           const char *module, size_t module_len)
+{
+    if (!b)
+        return KSYM_EINVAL;
+    if ((!name && name_len) || (!module && module_len))
+        return ksym__error(b, KSYM_EINVAL, 0, (int64_t)b->nrecs, "NULL pointer with a length");
+    return ksym__add(b, address, size, (unsigned char)type, name, name_len, module, module_len);
 }
 
 /* ---- kernel order -------------------------------------------------------- */
@@ -1143,6 +1179,9 @@ static void builder_reset(struct ksym_builder *b)
     b->nmods = 0;
     b->mods_len = 0;
     b->last_mod = 0;
+    free(b->sizes);
+    b->sizes = NULL;
+    b->sizes_cap = 0;
     if (b->region_end)
         memset(b->region_end, 0, b->region_end_cap * sizeof *b->region_end);
     if (b->mod_hash)
@@ -1412,8 +1451,16 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
         any_module_end |= b->region_end[v] != 0;
     size_t o_modends = align_up(o_modnames + modnames_len, 8);
     size_t modends_len = any_module_end ? (size_t)nmods * 8 : 0;
+    /* Sizes: only when some record has one; u32 unless one needs more. */
+    int any_size = 0, sizes_wide = 0;
+    for (size_t i = 0; b->sizes && i < n; i++) {
+        any_size |= b->sizes[i] != 0;
+        sizes_wide |= b->sizes[i] > UINT32_MAX;
+    }
+    size_t o_sizes = align_up(o_modends + modends_len, 8);
+    size_t sizes_len = any_size ? n * (sizes_wide ? 8 : 4) : 0;
     size_t nsamp = (n + KSYM_NAME_SAMPLE - 1) / KSYM_NAME_SAMPLE;
-    size_t o_fine = align_up(o_modends + modends_len, 4);
+    size_t o_fine = align_up(o_sizes + sizes_len, 4);
     size_t o_sample = align_up(o_fine + nfine * 4, 8);
     size_t o_hash = o_sample + nsamp * KSYM_SAMPLE_BYTES;
     /* The hash size depends on the distinct names: known after the join,
@@ -1508,6 +1555,14 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     /* region ends */
     for (size_t v = 1; any_module_end && v <= nmods; v++)
         ksym_wr64(blk + o_modends + (v - 1) * 8, v < b->region_end_cap ? b->region_end[v] : 0);
+    /* sizes, in table order */
+    for (size_t i = 0; any_size && i < n; i++) {
+        uint64_t size = b->sizes[perm[i]];
+        if (sizes_wide)
+            ksym_wr64(blk + o_sizes + i * 8, size);
+        else
+            ksym_wr32(blk + o_sizes + i * 4, (uint32_t)size);
+    }
     /* the name sample and the name hash */
     memcpy(blk + o_sample, job.sample, nsamp * KSYM_SAMPLE_BYTES);
     memcpy(blk + o_hash, job.hash, (size_t)slots * 4);
@@ -1537,6 +1592,8 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     t->module_names_len = modnames_len;
     t->module_ends = any_module_end ? blk + o_modends : NULL;
     t->core_end = b->region_end_cap ? b->region_end[0] : 0;
+    t->sizes = any_size ? blk + o_sizes : NULL;
+    t->sizes_len = sizes_len;
     t->fine = blk + o_fine;
     t->fine_len = nfine * 4;
     t->hash = blk + o_hash;

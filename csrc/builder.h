@@ -39,6 +39,11 @@ struct ksym_builder {
     uint32_t last_mod;  /* cache: module value of the last record */
     uint64_t *region_end; /* by module value (0 = core): end of its memory, 0 = unknown */
     size_t region_end_cap;
+    /* Sizes by record (parallel to recs), NULL until a record has a
+     * nonzero size: kallsyms-like sources never pay for them. */
+    uint64_t *sizes;
+    size_t sizes_cap;
+    int allow_spaces;   /* names may hold ' ' (ksym_builder_allow_spaces) */
 
     char msg[256];
     uint64_t err_line;
@@ -67,11 +72,11 @@ int ksym__error(struct ksym_builder *b, int err, uint64_t line, int64_t record,
 
 /* Add with validation; on error sets the message with line 0 and the record
  * number, like ksym_builder_add. */
-int ksym__add(struct ksym_builder *b, uint64_t address, unsigned char type,
+int ksym__add(struct ksym_builder *b, uint64_t address, uint64_t size, unsigned char type,
               const char *name, size_t name_len, const char *module, size_t module_len);
 
 /* The same without the validation: for callers that checked the record. */
-int ksym__add_valid(struct ksym_builder *b, uint64_t address, unsigned char type,
+int ksym__add_valid(struct ksym_builder *b, uint64_t address, uint64_t size, unsigned char type,
                     const char *name, size_t name_len, const char *module, size_t module_len);
 
 #endif

@@ -115,6 +115,7 @@ static const char *const section_names[KSYM_SEC_MAX + 1] = {
     [KSYM_SEC_NAME_SAMPLE] = "name_sample",
     [KSYM_SEC_PROVENANCE] = "provenance",
     [KSYM_SEC_MODULE_ENDS] = "module_ends",
+    [KSYM_SEC_SIZES] = "sizes",
 };
 
 /* The sections a table writes, in id order (absent ones not present). */
@@ -139,6 +140,8 @@ static void table_sections(const struct ksym_table *t, const void *prov, size_t 
         if (t->module_ends)
             SET(KSYM_SEC_MODULE_ENDS, t->module_ends, (size_t)t->module_count * 8);
     }
+    if (t->sizes)
+        SET(KSYM_SEC_SIZES, t->sizes, t->sizes_len);
     SET(KSYM_SEC_FINE, t->fine, t->fine_len);
     SET(KSYM_SEC_NAME_SAMPLE, t->name_sample, t->name_sample_len);
     SET(KSYM_SEC_PROVENANCE, (const uint8_t *)prov, plen);
@@ -435,6 +438,11 @@ static int check_lengths(struct loader *L)
     if (prov->present && prov->len > KSYM_FILE_MAX_PROVENANCE)
         return corrupt(L, prov->offset, "section provenance (id %d) is %zu bytes, more than %d",
                        KSYM_SEC_PROVENANCE, prov->len, KSYM_FILE_MAX_PROVENANCE);
+    const struct section *sizes = &L->sec[KSYM_SEC_SIZES];
+    if (sizes->present && (n == 0 || (sizes->len != 4 * n && sizes->len != 8 * n)))
+        return corrupt(L, sizes->offset, "section sizes (id %d) is %zu bytes, not 4 or 8 for "
+                       "each of 1 or more symbols (%llu)", KSYM_SEC_SIZES, sizes->len,
+                       (unsigned long long)n);
     return KSYM_OK;
 }
 
@@ -645,6 +653,10 @@ static struct ksym_table *make_table(const struct loader *L)
         t->module_names_len = s[KSYM_SEC_MODULE_NAMES].len;
         if (s[KSYM_SEC_MODULE_ENDS].present)
             t->module_ends = s[KSYM_SEC_MODULE_ENDS].data;
+    }
+    if (s[KSYM_SEC_SIZES].present) {
+        t->sizes = s[KSYM_SEC_SIZES].data;
+        t->sizes_len = s[KSYM_SEC_SIZES].len;
     }
     t->fine = s[KSYM_SEC_FINE].data;
     t->fine_len = s[KSYM_SEC_FINE].len;

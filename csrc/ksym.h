@@ -64,6 +64,19 @@ int ksym_builder_add(struct ksym_builder *b, uint64_t address, char type,
                      const char *name, size_t name_len,
                      const char *module, size_t module_len);
 
+/* The same with the symbol's size in bytes (ELF st_size, a perf map's
+ * SIZE, nm -S), 0 = unknown.  A sized symbol covers exactly
+ * [address, address + size) (DESIGN.md "Address lookup"); a table has a
+ * size array only when some record has a nonzero size. */
+int ksym_builder_add_sized(struct ksym_builder *b, uint64_t address, uint64_t size, char type,
+                           const char *name, size_t name_len,
+                           const char *module, size_t module_len);
+
+/* Let names hold the space character (0x20) from now on: JIT names in perf
+ * maps do ("JS:~foo app.js:12").  Other whitespace and NUL stay errors.  Text
+ * sources (ksym_builder_add_text) never produce such names. */
+void ksym_builder_allow_spaces(struct ksym_builder *b, int allow);
+
 /* Parse a whole text source (/proc/kallsyms, System.map, nm or nm -S output)
  * and add its records.  Lines without an address (nm's undefined symbols)
  * and blank lines are skipped.  On error nothing from this text is kept and
@@ -98,6 +111,10 @@ void ksym_table_free(struct ksym_table *t);
 
 uint32_t ksym_count(const struct ksym_table *t);
 uint64_t ksym_address(const struct ksym_table *t, uint32_t i);
+/* Size of symbol i as its source gave it (ksym_builder_add_sized), 0 when
+ * unknown; ksym_has_sizes says whether the table holds sizes at all. */
+uint64_t ksym_size(const struct ksym_table *t, uint32_t i);
+int ksym_has_sizes(const struct ksym_table *t);
 char ksym_type(const struct ksym_table *t, uint32_t i);
 /* Module id of symbol i, or -1 for the core kernel. */
 int32_t ksym_module(const struct ksym_table *t, uint32_t i);
@@ -271,7 +288,8 @@ int64_t ksym_symbols_at(const struct ksym_table *t, const uint32_t *indexes, siz
 #define KSYM_SEC_NAME_SAMPLE 12
 #define KSYM_SEC_PROVENANCE 13
 #define KSYM_SEC_MODULE_ENDS 14
-#define KSYM_SEC_MAX 14
+#define KSYM_SEC_SIZES 15
+#define KSYM_SEC_MAX 15
 /* Errors of the file functions. */
 #define KSYM_ECORRUPT (-13) /* not a valid table file; the message says what and where */
 #define KSYM_EIO (-14)      /* the operating system refused (mmap, fstat) */
@@ -503,5 +521,4 @@ int ksym_table_from_arrays(const uint8_t *names, size_t names_len, const uint8_t
                            struct ksym_table **out, char *msg, size_t msglen);
 
 /* ==== end of tables from the kernel's arrays ================================ */
-
 #endif

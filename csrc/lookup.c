@@ -50,6 +50,18 @@ uint64_t ksym_address(const struct ksym_table *t, uint32_t i)
     return ksym_addr_at(t, i);
 }
 
+uint64_t ksym_size(const struct ksym_table *t, uint32_t i)
+{
+    if (!t || i >= t->count)
+        return 0;
+    return ksym_size_at(t, i);
+}
+
+int ksym_has_sizes(const struct ksym_table *t)
+{
+    return t && t->sizes;
+}
+
 /* First code of a record. */
 static inline unsigned first_code(const uint8_t *rec)
 {
@@ -382,41 +394,13 @@ uint32_t ksym__upper_bound(const struct ksym_table *t, uint64_t addr)
     return d > UINT32_MAX ? n : upper_bound32(t->addresses, n, (uint32_t)d);
 }
 
-int ksym__resolve(const struct ksym_table *t, uint32_t ub, uint64_t addr, uint32_t *index,
-                  uint64_t *address, uint64_t *size)
+/* The first alias (table order) of symbol i, which is at address a. */
+static uint32_t first_alias(const struct ksym_table *t, uint32_t i, uint64_t a)
 {
-    uint32_t n = t->count;
-    if (ub == 0)
-        return 0;
-    uint64_t a = ksym_addr_at(t, ub - 1);
-    /* Within a region (a run of one module's symbols, or the core
-     * kernel's) a symbol runs to the next higher address; the last symbol
-     * of a run, to the region's end when known, else only its own address. */
-    if (ub < n && same_region(t, ub - 1)) {
-        *size = ksym_addr_at(t, ub) - a;
-    } else {
-        int32_t m = ksym_module(t, ub - 1);
-        uint64_t end = m < 0 ? t->core_end
-                     : t->module_ends ? ksym_rd64(t->module_ends + (size_t)m * 8) : 0;
-        if (end > a && (ub == n || end <= ksym_addr_at(t, ub))) {
-            if (addr >= end)
-                return 0;
-            *size = end - a;
-        } else if (end > a) {
-            /* a region end past the next region's first symbol: stop there */
-            *size = ksym_addr_at(t, ub) - a;
-        } else {
-            if (addr != a)
-                return 0;
-            *size = 0;
-        }
-    }
-    /* First alias at a: a few steps back, then binary search. */
-    uint32_t idx = ub - 1;
-    for (int k = 0; k < 8 && idx > 0 && ksym_addr_at(t, idx - 1) == a; k++)
-        idx--;
-    if (idx > 0 && ksym_addr_at(t, idx - 1) == a) {
-        uint32_t lo = 0, hi = idx; /* lower_bound(a) in [lo, hi] */
+    for (int k = 0; k < 8 && i > 0 && ksym_addr_at(t, i - 1) == a; k++)
+        i--;
+    if (i > 0 && ksym_addr_at(t, i - 1) == a) {
+        uint32_t lo = 0, hi = i; /* lower_bound(a) in [lo, hi] */
         while (lo < hi) {
             uint32_t mid = lo + (hi - lo) / 2;
             if (ksym_addr_at(t, mid) < a)
@@ -424,7 +408,64 @@ int ksym__resolve(const struct ksym_table *t, uint32_t ub, uint64_t addr, uint32
             else
                 hi = mid;
         }
-        idx = lo;
+        i = lo;
+    }
+    return i;
+}
+
+/* The extent of an unsized symbol at a (the last of the ub symbols at or
+ * below addr) by the region rule: within a region (a run of one module's
+ * symbols, or the core kernel's) it runs to the next higher address; the
+ * last symbol of a run, to the region's end when known, else only its own
+ * address.  0 when it does not cover addr. */
+static int region_size(const struct ksym_table *t, uint32_t ub, uint64_t a, uint64_t addr,
+                       uint64_t *size)
+{
+    uint32_t n = t->count;
+    if (ub < n && same_region(t, ub - 1)) {
+        *size = ksym_addr_at(t, ub) - a;
+        return 1;
+    }
+    int32_t m = ksym_module(t, ub - 1);
+    uint64_t end = m < 0 ? t->core_end
+                 : t->module_ends ? ksym_rd64(t->module_ends + (size_t)m * 8) : 0;
+    if (end > a && (ub == n || end <= ksym_addr_at(t, ub))) {
+        if (addr >= end)
+            return 0;
+        *size = end - a;
+    } else if (end > a) {
+        /* a region end past the next region's first symbol: stop there */
+        *size = ksym_addr_at(t, ub) - a;
+    } else {
+        if (addr != a)
+            return 0;
+        *size = 0;
+    }
+    return 1;
+}
+
+int ksym__resolve(const struct ksym_table *t, uint32_t ub, uint64_t addr, uint32_t *index,
+                  uint64_t *address, uint64_t *size)
+{
+    if (ub == 0)
+        return 0;
+    uint64_t a = ksym_addr_at(t, ub - 1);
+    uint32_t idx = ub - 1;
+    if (t->sizes) {
+        /* A sized first alias covers exactly [a, a + size). */
+        idx = first_alias(t, idx, a);
+        uint64_t own = ksym_size_at(t, idx);
+        if (own) {
+            if (addr - a >= own)
+                return 0;
+            *size = own;
+        } else if (!region_size(t, ub, a, addr, size)) {
+            return 0;
+        }
+    } else {
+        if (!region_size(t, ub, a, addr, size))
+            return 0;
+        idx = first_alias(t, idx, a);
     }
     *index = idx;
     *address = a;

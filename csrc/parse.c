@@ -153,7 +153,7 @@ int ksym_builder_add_text(struct ksym_builder *b, const char *text, size_t len)
                               nf == 1 ? "" : "s");
             goto fail;
         }
-        uint64_t addr, size;
+        uint64_t addr, size = 0;
         if (parse_hex(f[0].s, f[0].len, &addr)) {
             err = quoted_error(b, line, KSYM_EPARSE, "bad address ", f[0].s, f[0].len, "");
             goto fail;
@@ -196,9 +196,9 @@ int ksym_builder_add_text(struct ksym_builder *b, const char *text, size_t len)
          * any other byte <= 0x20.  Anything unusual goes through the full
          * record checks, which also write the message. */
         if (nm->odd || nm->len > KSYM_NAME_MAX || type < 0x21 || type > 0x7E || mod_odd)
-            err = ksym__add(b, addr, type, nm->s, nm->len, mod, modlen);
+            err = ksym__add(b, addr, size, type, nm->s, nm->len, mod, modlen);
         else
-            err = ksym__add_valid(b, addr, type, nm->s, nm->len, mod, modlen);
+            err = ksym__add_valid(b, addr, size, type, nm->s, nm->len, mod, modlen);
         if (err) {
             b->err_line = line;
             b->err_record = -1;

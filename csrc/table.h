@@ -27,6 +27,11 @@
  *                 unknown; NULL when no module's end is known.  With
  *                 core_end these are the region ends of DESIGN.md
  *                 "Address lookup" (see ksym__resolve in lookup.c).
+ *   sizes         count x u32, or count x u64 when sizes_len == 8 * count:
+ *                 each symbol's size (ELF st_size, perf map SIZE, nm -S),
+ *                 0 = unknown; NULL when no symbol has a size.  A sized
+ *                 symbol covers exactly [address, address + size)
+ *                 (ksym__resolve).
  *   fine          ceil(count / KSYM_FINE_STRIDE) x u32: offset in names of
  *                 the record of symbol k * KSYM_FINE_STRIDE.
  *   hash          hash_slots x u32 (NULL, hash_slots 0, in a table read
@@ -83,6 +88,7 @@ struct ksym_table {
     const uint8_t *module_offs; /* module_count x u32 */
     const uint8_t *module_names; size_t module_names_len;
     const uint8_t *module_ends; /* module_count x u64 end of module k's memory (0 = unknown), or NULL */
+    const uint8_t *sizes;       size_t sizes_len; /* count x u32 or u64, or NULL */
     const uint8_t *fine;        size_t fine_len;
     const uint8_t *hash;        /* hash_slots x u32 */
     const uint8_t *name_sample; size_t name_sample_len; /* 2 x big-endian u64 each */
@@ -262,6 +268,16 @@ static inline uint64_t ksym_addr_at(const struct ksym_table *t, uint32_t i)
     if (t->addr_wide)
         return ksym_rd64(t->addresses + (size_t)i * 8);
     return t->base + ksym_rd32(t->addresses + (size_t)i * 4);
+}
+
+/* Size of symbol i, 0 when unknown. */
+static inline uint64_t ksym_size_at(const struct ksym_table *t, uint32_t i)
+{
+    if (!t->sizes)
+        return 0;
+    if (t->sizes_len == (size_t)t->count * 8)
+        return ksym_rd64(t->sizes + (size_t)i * 8);
+    return ksym_rd32(t->sizes + (size_t)i * 4);
 }
 
 /* Length prefix of the record at p: stores the payload length, returns the

@@ -308,23 +308,14 @@ def addr_stream(table, batches, out):
     :func:`address_batches`) written to ``out`` (binary) in large writes,
     formatted in C.  Returns EXIT_NOT_FOUND if an address had no symbol,
     else EXIT_FOUND."""
-    buf = ffi.new("char[]", _FORMAT_BUFLEN)
-    written = ffi.new("size_t *")
     status = EXIT_FOUND
     plus = ord("+")
     for ptr, n in batches:
-        done = 0
-        while done < n:
-            k = lib.ksym_format(table._table, ptr + done, n - done, lib.KSYM_STYLE_SYMBOL,
-                                buf, _FORMAT_BUFLEN, written)
-            if k <= 0:
-                raise Error(ffi.string(lib.ksym_strerror(k)).decode())
-            size = written[0]
-            # only an unresolved address's line ("0x<hex>") lacks the '+' of "+0xoff"
-            if status == EXIT_FOUND and lib.ksym_count_lines_without(buf, size, plus):
-                status = EXIT_NOT_FOUND
-            out.write(ffi.buffer(buf, size))
-            done += k
+        text = table.format_bytes(ffi.buffer(ptr, 8 * n))
+        # only an unresolved address's line ("0x<hex>") lacks the '+' of "+0xoff"
+        if status == EXIT_FOUND and lib.ksym_count_lines_without(text, len(text), plus):
+            status = EXIT_NOT_FOUND
+        out.write(text)
         out.flush()
     return status
 

@@ -51,6 +51,7 @@ _SECTION_NAMES = {
     F.SEC_NAME_SAMPLE: "name_sample",
     F.SEC_PROVENANCE: "provenance",
     F.SEC_MODULE_ENDS: "module_ends",
+    F.SEC_SIZES: "sizes",
 }
 _REQUIRED = (F.SEC_NAMES, F.SEC_MARKERS, F.SEC_TOKEN_TABLE, F.SEC_TOKEN_INDEX, F.SEC_SEQS,
              F.SEC_ADDRESSES, F.SEC_FINE, F.SEC_NAME_SAMPLE)
@@ -187,6 +188,15 @@ def module_values(header, sections):
     for start, end, value in zip(starts, starts[1:] + (count,), values):
         result += [value] * (end - start)
     return result
+
+
+def sizes(header, sections):
+    """Every symbol's size (0 = unknown), or None when the file has no
+    section sizes (u32 each, or u64 when the section is 8 bytes a symbol)."""
+    if F.SEC_SIZES not in sections:
+        return None
+    wide = len(sections[F.SEC_SIZES]) == 8 * header["count"]
+    return list(_unpack("Q" if wide else "I", sections[F.SEC_SIZES]))
 
 
 def region_ends(header, sections):
@@ -373,6 +383,8 @@ class _Reader:
                 problem = f"expected 8 for each of 1 to {n} runs"
             elif section_id == F.SEC_PROVENANCE and length > F.FILE_MAX_PROVENANCE:
                 problem = f"expected at most {F.FILE_MAX_PROVENANCE}"
+            elif section_id == F.SEC_SIZES and (n == 0 or length not in (4 * n, 8 * n)):
+                problem = f"expected 4 or 8 for each of 1 or more symbols ({n})"
             if problem:
                 self.fail(f"{section_name(section_id)}: {length} bytes, {problem}", self.at(section_id))
 

@@ -28,6 +28,7 @@ from .errors import Error, InvalidSymbolError
 from .names import check_index, decode_name, encode_name
 from .matching import (ANY_MODULE, Match, glob_literal_prefix, glob_regex, match_kind, parse_query,
                        policy_code, select_match)
+from .perfmap import is_perf_map_path, parse_perf_map
 from .sources import parse_text, read_file
 from .symbol import AddressInfo, Symbol
 from .tablefile import (build_provenance, encode_provenance, is_live, live_region_ends, staleness,
@@ -57,6 +58,7 @@ _U32_MAX = 0xFFFFFFFF
 # because /proc/kallsyms prints them as "[module]".
 _BAD_NAME_BYTES = b"\0 \t\n\x0b\x0c\r"
 _BAD_MODULE_BYTES = _BAD_NAME_BYTES + b"[]"
+_BAD_NAME_BYTES_BUT_SPACE = _BAD_NAME_BYTES.replace(b" ", b"")
 
 _WEAK_TYPES = frozenset(b"wW")
 _BIG_ENDIAN_HOST = sys.byteorder == "big"
@@ -85,17 +87,24 @@ def _has_any(data, forbidden):
     return len(data.translate(None, forbidden)) != len(data)
 
 
-def check_record(record, position):
-    """Validate one ``(address, type, name, module)`` record as
-    ``ksym_builder_add`` does.
+def check_record(record, position, allow_spaces=False):
+    """Validate one ``(address, type, name, module[, size])`` record as
+    ``ksym_builder_add_sized`` does.
 
-    Returns ``(address, type byte, name bytes, module bytes or None)``;
-    ``None`` is the core kernel.  Raises :class:`InvalidSymbolError` naming ``position``.
+    Returns ``(address, type byte, name bytes, module bytes or None, size)``;
+    ``None`` is the core kernel, size 0 unknown.  Raises
+    :class:`InvalidSymbolError` naming ``position``.  ``allow_spaces`` lets
+    names hold the space character (perf maps; ksym_builder_allow_spaces).
     """
     try:
-        address, type_, name, module = record
+        if len(record) == 5:
+            address, type_, name, module, size = record
+            if not isinstance(size, int) or not 0 <= size <= _U64_MAX:
+                raise InvalidSymbolError(f"size {size!r} is not an unsigned 64-bit integer", position)
+        else:
+            (address, type_, name, module), size = record, 0
     except (TypeError, ValueError):
-        raise InvalidSymbolError("expected (address, type, name, module)", position) from None
+        raise InvalidSymbolError("expected (address, type, name, module[, size])", position) from None
     if not isinstance(address, int) or not 0 <= address <= _U64_MAX:
         raise InvalidSymbolError(f"address {address!r} is not an unsigned 64-bit integer", position)
     letter = _type_byte(type_)
@@ -111,7 +120,7 @@ def check_record(record, position):
         raise InvalidSymbolError("empty name", position)
     if len(name) > _format.NAME_MAX:
         raise InvalidSymbolError(f"name longer than {_format.NAME_MAX} bytes", position)
-    if _has_any(name, _BAD_NAME_BYTES):
+    if _has_any(name, _BAD_NAME_BYTES_BUT_SPACE if allow_spaces else _BAD_NAME_BYTES):
         raise InvalidSymbolError("name contains whitespace or NUL", position)
     if module is not None:
         # None is the core kernel; an empty name is an error, not a synonym
@@ -123,7 +132,7 @@ def check_record(record, position):
                                      position)
         if _has_any(module, _BAD_MODULE_BYTES):
             raise InvalidSymbolError("module name contains whitespace, NUL or brackets", position)
-    return address, letter, name, module
+    return address, letter, name, module, size
 
 
 # ---- address order (scripts/kallsyms.c compare_symbols) ---------------------
@@ -472,16 +481,18 @@ class SymbolTable:
 
     __slots__ = ("_names", "_markers", "_token_table", "_token_index", "_seqs", "_addresses",
                  "_module_ids", "_module_names", "_tokens", "_count", "_provenance",
-                 "_core_end", "_module_ends")
+                 "_core_end", "_module_ends", "_sizes")
 
-    def __init__(self, arrays, addresses, module_ids, module_names, provenance=None, region_ends=None):
+    def __init__(self, arrays, addresses, module_ids, module_names, provenance=None, region_ends=None,
+                 sizes=None):
         """Wrap finished arrays (use the ``from_*`` constructors): ``arrays``
         as :meth:`kernel_arrays` returns them, ``addresses`` an ``array('Q')``
         and ``module_ids`` an ``array('i')`` in table order (-1 for the core
         kernel), ``module_names`` the module names (bytes) by id,
         ``provenance`` where the table came from (a dict; None: built now
         from records), ``region_ends`` ``(core end, [end of module k])``
-        with 0 where unknown (None: none known)."""
+        with 0 where unknown (None: none known), ``sizes`` every symbol's
+        size in table order, 0 where unknown (None: no symbol has one)."""
         self._names = arrays["names"]
         self._markers = arrays["markers"]
         self._token_table = arrays["token_table"]
@@ -498,15 +509,18 @@ class SymbolTable:
         core_end, module_ends = region_ends or (0, [0] * len(self._module_names))
         self._core_end = core_end
         self._module_ends = list(module_ends)
+        self._sizes = None if sizes is None else array("Q", sizes)
 
     # ---- construction --------------------------------------------------------
 
     @classmethod
     def from_records(cls, records, region_ends=None):
-        """Build from an iterable of ``(address, type, name, module_or_None)``.
+        """Build from an iterable of ``(address, type, name, module_or_None)``
+        or ``(address, type, name, module_or_None, size)`` records.
 
         Names and modules may be ``str`` (UTF-8, surrogateescape) or
-        ``bytes``.  A bad record raises :class:`InvalidSymbolError` naming
+        ``bytes``.  A size (0 = unknown) makes the symbol cover exactly
+        ``[address, address + size)``.  A bad record raises :class:`InvalidSymbolError` naming
         its position.  ``region_ends`` maps a module name (None: the core
         kernel) to the end of its memory: the last symbol of each run of
         that region's symbols then covers up to it (DESIGN.md "Address
@@ -515,14 +529,15 @@ class SymbolTable:
         return cls._from_records(records, None, region_ends)
 
     @classmethod
-    def _from_records(cls, records, source, region_ends=None):
+    def _from_records(cls, records, source, region_ends=None, allow_spaces=False):
         """Build from records read from ``source`` (a path, or None)."""
-        addresses, types, names, modules = [], [], [], []
+        addresses, types, names, modules, sizes = [], [], [], [], []
         module_ids = {}
         for position, record in enumerate(records):
             if position >= _format.MAX_SYMBOLS:
                 raise InvalidSymbolError(f"more than {_format.MAX_SYMBOLS} symbols", position)
-            address, letter, name, module = check_record(record, position)
+            address, letter, name, module, size = check_record(record, position, allow_spaces)
+            sizes.append(size)
             addresses.append(address)
             types.append(letter)
             names.append(name)
@@ -536,8 +551,10 @@ class SymbolTable:
         strings = [bytes((types[i],)) + name for i, name in zip(order, names)]
         arrays = build_arrays(strings, names)
         ends = _region_ends(region_ends, module_ids)
+        # A table holds sizes only when some symbol has one (as ksym_builder_finish).
+        sizes = [sizes[i] for i in order] if any(sizes) else None
         return cls(arrays, array("Q", addresses), array("i", [modules[i] for i in order]),
-                   list(module_ids), build_provenance(source), ends)
+                   list(module_ids), build_provenance(source), ends, sizes)
 
     @classmethod
     def from_text(cls, data, path=None, region_ends=None):
@@ -546,15 +563,25 @@ class SymbolTable:
 
     @classmethod
     def from_file(cls, path, region_ends=None):
-        """Build from a file in ``/proc/kallsyms``, System.map or ``nm`` format.
+        """Build from a file in ``/proc/kallsyms``, System.map or ``nm`` format,
+        or a ``perf-<pid>.map`` (by its name: :meth:`from_perf_map`).
 
         A bad line raises :class:`ParseError` with the file and line number.
         The running kernel's ``/proc/kallsyms`` takes its module ends from
         ``/proc/modules`` unless ``region_ends`` is given.
         """
+        if is_perf_map_path(path):
+            return cls.from_perf_map(path)
         if region_ends is None and is_live(path):
             region_ends = live_region_ends()
         return cls.from_text(read_file(path), os.fspath(path), region_ends)
+
+    @classmethod
+    def from_perf_map(cls, path):
+        """Build from a JIT's ``perf-<pid>.map`` (:mod:`pysyms.perfmap`):
+        sized symbols whose names may hold spaces."""
+        records = parse_perf_map(read_file(path), os.fspath(path))
+        return cls._from_records(records, os.fspath(path), allow_spaces=True)
 
     @classmethod
     def from_image(cls, data, *, slide=0, path=None, **hints):
@@ -688,6 +715,17 @@ class SymbolTable:
         """Names of the modules that own symbols, in module-id order."""
         return list(self._module_names)
 
+    @property
+    def has_sizes(self):
+        """Whether the source gave symbols sizes (ELF, perf maps, ``nm -S``)."""
+        return self._sizes is not None
+
+    def size_of(self, i):
+        """The size symbol ``i`` was given by its source, 0 when unknown."""
+        if not -self._count <= i < self._count:
+            raise IndexError("symbol index out of range")
+        return 0 if self._sizes is None else self._sizes[i]
+
     # ---- lookups ---------------------------------------------------------------
 
     def lookup_name_index(self, name):
@@ -715,9 +753,11 @@ class SymbolTable:
         """The symbol covering ``address`` as an :class:`AddressInfo`, or None.
 
         The greatest symbol address <= ``address``; among aliases the first in
-        table order; ``size`` runs to the next strictly higher address.  Past
-        the last address there is no answer (no end address is known), except
-        at the last address itself: offset 0, size 0.
+        table order.  When that first alias has a size, it covers exactly
+        ``[start, start + size)``.  Otherwise the region rule of
+        docs/semantics.md: ``size`` runs to the next strictly higher address
+        in its region; the last symbol of a run reaches its region's end
+        when known, else answers only at its own address (size 0).
         """
         if not 0 <= address <= _U64_MAX:
             return None
@@ -729,7 +769,12 @@ class SymbolTable:
         first = bisect_left(addresses, start, 0, last)  # first alias at that address
         following = last + 1  # bisect_right already gave the first strictly higher one
         module = self._module_ids[last]
-        if following < self._count and self._module_ids[following] == module:
+        own = self._sizes[first] if self._sizes is not None else 0
+        if own:
+            if address - start >= own:
+                return None
+            size = own
+        elif following < self._count and self._module_ids[following] == module:
             size = addresses[following] - start  # inside one region
         else:
             # the last symbol of a run of its region: up to the region's end
@@ -769,6 +814,10 @@ class SymbolTable:
         view, _ = batch.address_view(addresses)
         return [batch.format_line(self.lookup_addr, address, style) for address in view]
 
+    def format_bytes(self, addresses, style="%pS"):
+        """The lines of :meth:`format` as one ``bytes``, each ending in ``\n``."""
+        return "".join(line + "\n" for line in self.format(addresses, style)).encode("utf-8", "surrogateescape")
+
     # ---- the kernel's arrays ---------------------------------------------------
 
     def kernel_arrays(self):
@@ -788,7 +837,8 @@ class SymbolTable:
         arrays = (self._names, self._markers, self._token_table, self._token_index, self._seqs)
         return (sum(map(len, arrays)) + len(self._addresses) * self._addresses.itemsize
                 + len(self._module_ids) * self._module_ids.itemsize
-                + sum(len(m.encode("utf-8", "surrogateescape")) + 1 for m in self._module_names))
+                + sum(len(m.encode("utf-8", "surrogateescape")) + 1 for m in self._module_names)
+                + (0 if self._sizes is None else (8 if max(self._sizes) > 0xFFFFFFFF else 4) * self._count))
 
     # ==== table files (issue #4, docs/format.md) ==============================
 
@@ -831,6 +881,9 @@ class SymbolTable:
         })
         if any(self._module_ends):
             sections[_format.SEC_MODULE_ENDS] = struct.pack(f"<{len(modules)}Q", *self._module_ends)
+        if self._sizes is not None:
+            width = "Q" if max(self._sizes) > 0xFFFFFFFF else "I"
+            sections[_format.SEC_SIZES] = struct.pack(f"<{self._count}{width}", *self._sizes)
         if self._core_end:
             flags |= _format.FILE_FLAG_HAS_END
         return container.write(sections, count=self._count, module_count=len(modules), flags=flags,
@@ -852,7 +905,8 @@ class SymbolTable:
         module_ids = array("i", [value - 1 for value in container.module_values(header, sections)])
         provenance = header["provenance"]
         return cls(arrays, addresses, module_ids, container.module_names(sections),
-                   {} if provenance is None else provenance, container.region_ends(header, sections))
+                   {} if provenance is None else provenance, container.region_ends(header, sections),
+                   container.sizes(header, sections))
 
     @classmethod
     def open(cls, path):

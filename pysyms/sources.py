@@ -12,7 +12,7 @@ form feed or inner carriage return is part of a field).  Accepted lines::
     T NAME                       nm symbol without an address: skipped
     ADDR T NAME                  /proc/kallsyms, System.map, nm
     ADDR T NAME [MODULE]         /proc/kallsyms module symbol
-    ADDR SIZE T NAME             nm -S (size checked, not kept)
+    ADDR SIZE T NAME             nm -S (the size is kept)
 
 A four-field line is a module line when its last field starts with ``[`` and
 its second is one byte, and ``nm -S`` output otherwise (as csrc/parse.c).  A name or module that keeps a vertical tab,
@@ -125,8 +125,8 @@ def _parse_fields(fields, path, lineno):
                     _check_name(name, path, lineno), _parse_module(module, path, lineno))
         address, size, letter, name = fields
         value = _parse_address(address, "address", path, lineno)
-        _parse_address(size, "size", path, lineno)
-        return (value, _parse_type(letter, path, lineno), _check_name(name, path, lineno), None)
+        size = _parse_address(size, "size", path, lineno)
+        return (value, _parse_type(letter, path, lineno), _check_name(name, path, lineno), None, size)
     if n == 0:
         return None
     if n == 2 and len(fields[0]) == 1:
@@ -141,7 +141,8 @@ def parse_text(data, path=None):
 
     Returns a list of ``(address, type, name, module)`` with ``address`` an
     int, ``type`` a one-character str, ``name`` bytes and ``module`` bytes or
-    None, in input order.  Raises :class:`ParseError` naming the first bad
+    None, in input order; ``nm -S`` lines give ``(address, type, name, None,
+    size)``.  Raises :class:`ParseError` naming the first bad
     line, ``ParseError("no symbols")`` (line 0) when no line holds a symbol,
     and :class:`ZeroAddressesError` when every address is zero.
     """

@@ -8,7 +8,7 @@ import os
 import threading
 
 from ._native import ffi, lib
-from . import batch, tablefile
+from . import batch, perfmap, tablefile
 from .errors import CorruptTableError, Error, InvalidSymbolError, ParseError, ZeroAddressesError
 from .names import check_index, decode_name, encode_name
 from .matching import ANY_MODULE, KINDS, Match, parse_query, policy_code, select_match
@@ -74,9 +74,14 @@ def _check_record(record, position):
     """Python-side checks that C cannot make on a record (types, ranges,
     encodability); C checks the bytes.  Returns C-ready values."""
     try:
-        address, type_, name, module = record
+        if len(record) == 5:
+            address, type_, name, module, size = record
+            if not isinstance(size, int) or not 0 <= size <= _U64_MAX:
+                raise InvalidSymbolError(f"size {size!r} is not an unsigned 64-bit integer", position)
+        else:
+            (address, type_, name, module), size = record, 0
     except (TypeError, ValueError):
-        raise InvalidSymbolError("expected (address, type, name, module)", position) from None
+        raise InvalidSymbolError("expected (address, type, name, module[, size])", position) from None
     if not isinstance(address, int) or not 0 <= address <= _U64_MAX:
         raise InvalidSymbolError(f"address {address!r} is not an unsigned 64-bit integer", position)
     if isinstance(type_, str) and len(type_) == 1 and type_.isascii():
@@ -86,13 +91,13 @@ def _check_record(record, position):
     try:
         name = encode_name(name)
         if module is None:
-            return address, bytes(type_), name, ffi.NULL, 0
+            return address, size, bytes(type_), name, ffi.NULL, 0
         module = encode_name(module)
         if not module:
             raise InvalidSymbolError("module name is empty (use None for the core kernel)", position)
     except (TypeError, UnicodeError) as exc:
         raise InvalidSymbolError(str(exc), position) from None
-    return address, bytes(type_), name, module, len(module)
+    return address, size, bytes(type_), name, module, len(module)
 
 
 class SymbolTable:
@@ -138,23 +143,40 @@ class SymbolTable:
 
     @classmethod
     def from_records(cls, records, region_ends=None):
-        """Build from an iterable of ``(address, type, name, module_or_None)``.
+        """Build from an iterable of ``(address, type, name, module_or_None)``
+        or ``(address, type, name, module_or_None, size)`` records.
 
-        Names and modules may be ``str`` or ``bytes``.  A bad record raises
+        Names and modules may be ``str`` or ``bytes``.  A size (0 =
+        unknown) makes the symbol cover exactly ``[address, address +
+        size)`` (DESIGN.md "Address lookup").  A bad record raises
         :class:`InvalidSymbolError` naming its position.  ``region_ends``
         maps a module name (None: the core kernel) to the end of its memory:
         the last symbol of each run of that region's symbols then covers up
         to it (DESIGN.md "Address lookup"); without an end it covers only
         its own address.  A module without symbols raises :class:`Error`.
         """
+        return cls._from_records(records, None, region_ends)
+
+    @classmethod
+    def _from_records(cls, records, source, region_ends=None, allow_spaces=False):
+        """Build from records read from ``source`` (a path, or None);
+        ``allow_spaces`` lets names hold spaces (perf maps)."""
         builder = _new_builder()
-        add = lib.ksym_builder_add
+        lib.ksym_builder_allow_spaces(builder, allow_spaces)
+        add = lib.ksym_builder_add_sized
         for position, record in enumerate(records):
-            address, type_, name, module, module_len = _check_record(record, position)
-            rc = add(builder, address, type_, name, len(name), module, module_len)
+            address, size, type_, name, module, module_len = _check_record(record, position)
+            rc = add(builder, address, size, type_, name, len(name), module, module_len)
             if rc < 0:
                 raise InvalidSymbolError(_builder_message(builder), position)
-        return cls._finish(builder, None, region_ends)
+        return cls._finish(builder, source, region_ends)
+
+    @classmethod
+    def from_perf_map(cls, path):
+        """Build from a JIT's ``perf-<pid>.map`` (:mod:`pysyms.perfmap`):
+        sized symbols whose names may hold spaces."""
+        records = perfmap.parse_perf_map(read_file(path), os.fspath(path))
+        return cls._from_records(records, os.fspath(path), allow_spaces=True)
 
     @classmethod
     def from_text(cls, data, path=None, region_ends=None):
@@ -167,12 +189,15 @@ class SymbolTable:
 
     @classmethod
     def from_file(cls, path, region_ends=None):
-        """Build from a file in ``/proc/kallsyms``, System.map or ``nm`` format.
+        """Build from a file in ``/proc/kallsyms``, System.map or ``nm`` format,
+        or a ``perf-<pid>.map`` (by its name: :meth:`from_perf_map`).
 
         A bad line raises :class:`ParseError` with the file and line number.
         The running kernel's ``/proc/kallsyms`` takes its module ends from
         ``/proc/modules`` unless ``region_ends`` is given.
         """
+        if perfmap.is_perf_map_path(path):
+            return cls.from_perf_map(path)
         if region_ends is None and tablefile.is_live(path):
             region_ends = tablefile.live_region_ends()
         return cls.from_text(read_file(path), os.fspath(path), region_ends)
@@ -238,6 +263,12 @@ class SymbolTable:
         ``'%pS'`` ``name+0xoff/0xsize [module]``, ``'%ps'`` ``name [module]``,
         ``'%pB'`` as ``%pS`` for a return address (looks up ``addr - 1``).
         An address no symbol covers prints as ``0x<hex>``, as the kernel's."""
+        text = self.format_bytes(addresses, style)
+        return decode_name(text[:-1]).split("\n") if text else []
+
+    def format_bytes(self, addresses, style="%pS"):
+        """The lines of :meth:`format` as one ``bytes``, each ending in
+        ``\n``: what a tool writes out, without a str per address."""
         try:
             code = getattr(lib, "KSYM_STYLE_" + batch.STYLES[style])
         except KeyError:
@@ -249,15 +280,15 @@ class SymbolTable:
         buflen = chunk * (lib.KSYM_FORMAT_MAX + 1)
         buf = self._new_uncleared("char[]", buflen)
         written = ffi.new("size_t *")
-        lines = []
+        parts = []
         done = 0
         while done < n:
             k = lib.ksym_format(self._table, src + done, min(chunk, n - done), code, buf, buflen, written)
             if k <= 0:
                 raise Error(ffi.string(lib.ksym_strerror(k)).decode())
-            lines += decode_name(ffi.unpack(buf, written[0] - 1)).split("\n")
+            parts.append(ffi.unpack(buf, written[0]))
             done += k
-        return lines
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     # ---- table files (docs/format.md; csrc/file.c) ------------------------
 
@@ -463,6 +494,17 @@ class SymbolTable:
     def modules(self):
         """Names of the modules that own symbols, in module-id order."""
         return list(self._modules)
+
+    @property
+    def has_sizes(self):
+        """Whether the source gave symbols sizes (ELF, perf maps, ``nm -S``)."""
+        return bool(lib.ksym_has_sizes(self._table))
+
+    def size_of(self, i):
+        """The size symbol ``i`` was given by its source, 0 when unknown."""
+        if not -self._count <= i < self._count:
+            raise IndexError("symbol index out of range")
+        return int(lib.ksym_size(self._table, i % self._count))
 
     # ==== suffix-aware matching and globs (issue #3; csrc/match.c) =========
     # Semantics: pysyms/matching.py.  Everything below is one block so that

@@ -5,8 +5,9 @@ DESIGN.md ("The table", "Semantics") and docs/sources.md, written from the
 spec rather than from either implementation, so that a bug shared by the C
 core and the reference still shows up.
 
-Records are normalised to ``Rec(address, type, name, module)`` with ``type``
-a one-character str, ``name`` bytes and ``module`` bytes or None.
+Records are normalised to ``Rec(address, type, name, module, size)`` with
+``type`` a one-character str, ``name`` bytes, ``module`` bytes or None and
+``size`` an int (0, unknown, for 4-field records).
 """
 
 import struct
@@ -18,7 +19,7 @@ MODULE_NAME_MAX = 255
 MARKER_STRIDE = 256
 TOKENS = 256
 
-Rec = namedtuple("Rec", "address type name module")
+Rec = namedtuple("Rec", "address type name module size")
 
 
 def to_bytes(value):
@@ -38,11 +39,11 @@ def to_str(value):
 
 
 def normalise(record):
-    address, type_, name, module = record
+    address, type_, name, module, size = record if len(record) == 5 else (*record, 0)
     if isinstance(type_, (bytes, bytearray)):
         type_ = type_.decode("latin-1")
     module = to_bytes(module)
-    return Rec(address, type_, to_bytes(name), module if module else None)
+    return Rec(address, type_, to_bytes(name), module if module else None, size)
 
 
 def as_symbol_tuple(rec):
@@ -116,16 +117,21 @@ class Oracle:
     def lookup_addr(self, q):
         """``(name, address, offset, size, module, index)`` or None."""
         addrs = self.addresses
-        if not addrs or q < addrs[0] or q > addrs[-1]:
+        if not addrs or q < addrs[0]:
             return None
         last = bisect_right(addrs, q) - 1
         start = addrs[last]
         first = bisect_left(addrs, start)
         nxt = last + 1
-        # DESIGN.md "Address lookup": the next symbol bounds the size inside
-        # one region (the same module); the last symbol of a region's run
-        # (no region ends here) covers only its own address.
-        if nxt < len(addrs) and self.recs[nxt].module == self.recs[last].module:
+        # DESIGN.md "Address lookup": a first alias with a size covers
+        # exactly that many bytes; otherwise the next symbol bounds the size
+        # inside one region (the same module), and the last symbol of a
+        # region's run (no region ends here) covers only its own address.
+        if self.recs[first].size:
+            size = self.recs[first].size
+            if q - start >= size:
+                return None
+        elif nxt < len(addrs) and self.recs[nxt].module == self.recs[last].module:
             size = addrs[nxt] - start
         elif q == start:
             size = 0
@@ -144,6 +150,9 @@ class Oracle:
         addrs = sorted(set(self.addresses))
         for a in addrs:
             out.update(x for x in (a - 1, a, a + 1) if 0 <= x < 1 << 64)
+        for r in self.recs:  # both sides of a sized symbol's end
+            if r.size:
+                out.update(x for x in (r.address + r.size - 1, r.address + r.size) if x < 1 << 64)
         for a, b in zip(addrs, addrs[1:]):
             out.add((a + b) // 2)
             out.add(b - 1)
@@ -346,11 +355,12 @@ def split_kallsyms_lines(data):
         if not fields or (len(fields) == 2 and len(fields[0]) == 1):
             continue
         if len(fields) == 3:
-            out.append(Rec(int(fields[0], 16), fields[1].decode("ascii"), fields[2], None))
+            out.append(Rec(int(fields[0], 16), fields[1].decode("ascii"), fields[2], None, 0))
         elif len(fields) == 4 and fields[3].startswith(b"["):
-            out.append(Rec(int(fields[0], 16), fields[1].decode("ascii"), fields[2], fields[3][1:-1]))
+            out.append(Rec(int(fields[0], 16), fields[1].decode("ascii"), fields[2], fields[3][1:-1], 0))
         elif len(fields) == 4:
-            out.append(Rec(int(fields[0], 16), fields[2].decode("ascii"), fields[3], None))
+            out.append(Rec(int(fields[0], 16), fields[2].decode("ascii"), fields[3], None,
+                           int(fields[1], 16)))
         else:
             raise ValueError(f"unexpected line {line!r}")
     return out

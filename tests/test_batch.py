@@ -74,6 +74,9 @@ def test_symbolize_and_format_match_reference(c_impl, ref_impl, records, seed, s
         text = c.format(addresses, style)
         assert text == ref.format(addresses, style)
         assert text == [kernel_text(c, a, style) for a in addresses]
+        as_bytes = "".join(line + "\n" for line in text).encode("utf-8", "surrogateescape")
+        assert c.format_bytes(array("Q", addresses), style) == as_bytes
+        assert ref.format_bytes(addresses, style) == as_bytes
 
 
 def test_empty_table_and_empty_input(c_impl, ref_impl):
@@ -83,7 +86,7 @@ def test_empty_table_and_empty_input(c_impl, ref_impl):
         assert list(indexes) == [-1, -1, -1] and list(offsets) == [0, 0, 0]
         full = impl.from_records([(0x1000, "T", "f", None)])
         assert [list(x) for x in full.symbolize([])] == [[], []]
-        assert full.format([]) == []
+        assert full.format([]) == [] and full.format_bytes([]) == b""
 
 
 def test_module_and_unknown_formatting(c_impl):
