@@ -2,7 +2,8 @@
 
 Targets: a suffix lookup within 1.5x of the exact lookup of the same API
 (``lookup_name_without_suffix`` vs ``lookup_name``; ``lookup(suffix=...)``
-vs ``lookup(suffix='none')``); ``glob('tcp_*')`` and ``glob('*_show')`` over the
+vs ``lookup(suffix='none')``); ``glob('tcp_*')`` and ``glob('*_show')`` (and
+their ``glob_indexes``) over the
 whole table >= 50x faster in C than in the reference.
 
 Run: pytest benchmarks/test_bench_match.py --benchmark-only
@@ -65,10 +66,13 @@ def test_suffix_lookup(benchmark, kallsyms_path, kallsyms_queries, op):
 
 @pytest.mark.parametrize("impl", ["c", "reference"])
 @pytest.mark.parametrize("pattern", ["tcp_*", "*_show"])
-def test_glob(benchmark, kallsyms_path, impl, pattern):
+@pytest.mark.parametrize("result", ["symbols", "indexes"])
+def test_glob(benchmark, kallsyms_path, impl, pattern, result):
+    """``list(t.glob(p))`` (a Symbol object per match) and ``t.glob_indexes(p)``
+    (the matching alone: an array of table indexes)."""
     table = table_for("kallsyms", impl, kallsyms_path=kallsyms_path)
-    rounds = 10 if impl == "c" else 2
-    found = benchmark.pedantic(lambda: list(table.glob(pattern)), rounds=rounds, iterations=1,
-                               warmup_rounds=1 if impl == "c" else 0)
+    rounds = 20 if impl == "c" else 3
+    run = (lambda: list(table.glob(pattern))) if result == "symbols" else (lambda: table.glob_indexes(pattern))
+    found = benchmark.pedantic(run, rounds=rounds, iterations=1, warmup_rounds=1 if impl == "c" else 0)
     benchmark.extra_info["matches"] = len(found)
     assert found

@@ -991,22 +991,29 @@ class SymbolTable:
         """Iterator of the :class:`Symbol` objects whose names match the
         ftrace-style glob ``pattern``, in table order."""
         pattern = encode_name(pattern)
-        return self._glob(glob_regex(pattern), glob_literal_prefix(pattern))
+        return (self._symbol(i, text) for i, text in self._glob(glob_regex(pattern), glob_literal_prefix(pattern)))
+
+    def glob_indexes(self, pattern):
+        """The table indexes of the symbols :meth:`glob` yields, as an
+        ``array('I')``: the matching without a Python object per symbol."""
+        pattern = encode_name(pattern)
+        return array("I", [i for i, _ in self._glob(glob_regex(pattern), glob_literal_prefix(pattern))])
 
     def _glob(self, regex, prefix):
+        """``(index, expanded text)`` of every match, in table order."""
         fullmatch = regex.fullmatch
         if prefix:
             low, high = self._prefix_range(prefix)
             for i in sorted(self.get_symbol_seq(pos) for pos in range(low, high)):
                 text, _ = self.expand_symbol(self.get_symbol_offset(i))
                 if fullmatch(text, 1):
-                    yield self._symbol(i, text)
+                    yield i, text
             return
         offset = 0
         expand = self.expand_symbol
         for i in range(self._count):
             text, offset = expand(offset)
             if fullmatch(text, 1):
-                yield self._symbol(i, text)
+                yield i, text
 
     # ==== end of suffix-aware matching ==========================================

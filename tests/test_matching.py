@@ -317,6 +317,9 @@ def test_glob_c_vs_reference_vs_regex(c_impl, ref_impl, records, pattern):
     expected = [s for s in c_table if regex.fullmatch(s.name.encode("utf-8", "surrogateescape"))]
     assert list(c_table.glob(pattern)) == expected
     assert list(ref_table.glob(pattern)) == expected
+    indexes = [i for i, s in enumerate(c_table) if regex.fullmatch(s.name.encode("utf-8", "surrogateescape"))]
+    assert list(c_table.glob_indexes(pattern)) == indexes
+    assert list(ref_table.glob_indexes(pattern)) == indexes
 
 
 # ---- real compiler output ------------------------------------------------------------------
@@ -377,7 +380,9 @@ def test_kallsyms_gcc_clones(c_kallsyms, ref_kallsyms):
         regex = glob_regex(pattern.encode())
         expected = [s for s in c_kallsyms if regex.fullmatch(s.name.encode("utf-8", "surrogateescape"))]
         assert list(c_kallsyms.glob(pattern)) == expected
+        assert [c_kallsyms[i] for i in c_kallsyms.glob_indexes(pattern)] == expected
     assert list(ref_kallsyms.glob("tcp_v4_*")) == list(c_kallsyms.glob("tcp_v4_*"))
+    assert ref_kallsyms.glob_indexes("tcp_v4_*") == c_kallsyms.glob_indexes("tcp_v4_*")
 
 
 # ---- a GCC LTO build: .lto_priv.N, .isra, .constprop --------------------------------------
