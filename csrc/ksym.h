@@ -521,4 +521,49 @@ int ksym_table_from_arrays(const uint8_t *names, size_t names_len, const uint8_t
                            struct ksym_table **out, char *msg, size_t msglen);
 
 /* ==== end of tables from the kernel's arrays ================================ */
+
+/* ==== ELF symbol tables (csrc/elf.c, issue #6) ============================== */
+
+/* One defined symbol of an ELF symbol table, as GNU nm -S prints it (the
+ * rules: pysyms/elf.py's docstring). */
+struct ksym_elf_symbol {
+    uint64_t address;  /* st_value, as nm shows it: plus the section's sh_addr in a file that is
+                        * neither ET_EXEC nor ET_DYN, st_size for a common symbol ('C') */
+    uint64_t size;     /* st_size */
+    uint64_t name_off; /* byte offset in the file of the name (NUL-terminated there) */
+    uint32_t name_len;
+    char type;         /* nm's letter */
+};
+/* Which symbol table. */
+#define KSYM_ELF_AUTO 0   /* .symtab when the file has one, else .dynsym */
+#define KSYM_ELF_SYMTAB 1 /* the first SHT_SYMTAB section */
+#define KSYM_ELF_DYNSYM 2 /* the first SHT_DYNSYM section */
+
+/* The defined symbols of an ELF file (32/64-bit, little/big-endian, any
+ * e_type) in symbol-table order: every symbol but symbol 0, undefined ones
+ * and STT_SECTION / STT_FILE ones (what nm -S --defined-only prints).
+ * Writes at most cap of them to out and returns how many there are (so a
+ * caller can size out; 0 when the file has no such table or no section
+ * headers), or KSYM_ECORRUPT with a NUL-terminated message in msg (what is
+ * wrong) and *where = the byte offset of the bad field (UINT64_MAX when
+ * none); KSYM_EINVAL for bad arguments.  Checked before use: the header,
+ * the section header table and every section name, the symbol table, its
+ * string table (ending with a NUL), the SHT_SYMTAB_SHNDX entries used,
+ * every returned name.  Never reads outside data[0..len), whatever the
+ * file holds. */
+int64_t ksym_elf_symbols(const uint8_t *data, size_t len, int which, struct ksym_elf_symbol *out,
+                         size_t cap, char *msg, size_t msglen, uint64_t *where);
+
+/* The same symbols fed to a builder with their sizes (ksym_builder_add_sized),
+ * all with the given module (NULL/0 = core).  Symbols the builder cannot
+ * hold (empty names, names longer than KSYM_NAME_MAX, names holding
+ * whitespace) are skipped and counted in *skipped.  Returns the number
+ * added, or a negative error as ksym_elf_symbols (or the builder's error,
+ * its message also in msg); on error nothing from this file is kept. */
+int64_t ksym_elf_add(const uint8_t *data, size_t len, int which, struct ksym_builder *b,
+                     const char *module, size_t module_len, uint64_t *skipped,
+                     char *msg, size_t msglen, uint64_t *where);
+
+/* ==== end of ELF symbol tables ============================================== */
+
 #endif

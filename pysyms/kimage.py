@@ -816,6 +816,11 @@ def _decode_c(data, layout, slide=0):
 
 # ---- ELF ----------------------------------------------------------------------------
 
+# The ELF constants live in pysyms/elf.py (the checked symbol table reader);
+# this section keeps its own lenient reading of headers and segments, which
+# gives up quietly (None) where that reader would raise.
+from . import elf as _elf  # noqa: E402  (a parameter of the public API is named elf)
+
 def elf_info(data):
     """What an ELF file tells: word size, byte order, sections, PT_LOAD
     segments, and the values of its ``kallsyms_*`` symbols (empty without a
@@ -827,13 +832,13 @@ def elf_info(data):
 
 
 def _elf_info(data):
-    if bytes(data[:4]) != b"\x7fELF" or len(data) < 0x34:
+    if bytes(data[:4]) != _elf.ELFMAG or len(data) < 0x34:
         return None
     cls, enc = data[4], data[5]
-    if cls not in (1, 2) or enc not in (1, 2):
+    if cls not in (_elf.ELFCLASS32, _elf.ELFCLASS64) or enc not in (_elf.ELFDATA2LSB, _elf.ELFDATA2MSB):
         return None
-    e = "<" if enc == 1 else ">"
-    word = 4 if cls == 1 else 8
+    e = "<" if enc == _elf.ELFDATA2LSB else ">"
+    word = 4 if cls == _elf.ELFCLASS32 else 8
     if word == 8:
         phoff, shoff = struct.unpack_from(e + "QQ", data, 0x20)
         phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(e + "HHHHH", data, 0x36)
@@ -847,7 +852,7 @@ def _elf_info(data):
             p_type, _flags, p_offset, p_vaddr, _paddr, p_filesz, p_memsz = struct.unpack_from(e + "IIQQQQQ", data, off)
         else:
             p_type, p_offset, p_vaddr, _paddr, p_filesz, p_memsz = struct.unpack_from(e + "IIIIII", data, off)
-        if p_type == 1:  # PT_LOAD
+        if p_type == _elf.PT_LOAD:
             segments.append((p_offset, p_vaddr, p_filesz, p_memsz))
     sections = []
     for i in range(shnum if shentsize else 0):
@@ -866,7 +871,7 @@ def _elf_info(data):
             s["name"] = _cstr(data, strtab["offset"] + s["name_off"])
     symbols = {}
     for s in sections:
-        if s["type"] != 2 or s["link"] >= len(sections):  # SHT_SYMTAB
+        if s["type"] != _elf.SHT_SYMTAB or s["link"] >= len(sections):
             continue
         strtab = sections[s["link"]]
         entsize = s["entsize"] or (16 if word == 4 else 24)
@@ -879,7 +884,7 @@ def _elf_info(data):
             name = _cstr(data, strtab["offset"] + st_name)
             if name.startswith("kallsyms_"):
                 symbols.setdefault(name, st_value)
-    return {"word": word, "endian": "little" if enc == 1 else "big", "segments": segments,
+    return {"word": word, "endian": "little" if enc == _elf.ELFDATA2LSB else "big", "segments": segments,
             "sections": sections, "symbols": symbols}
 
 
@@ -888,11 +893,16 @@ def _cstr(data, off):
     return bytes(data[off:end]).decode("latin-1")
 
 
+def _allocated_bits(section):
+    """An SHT_PROGBITS section with SHF_ALLOC: file bytes at a virtual address."""
+    return section["type"] == _elf.SHT_PROGBITS and section["flags"] & _elf.SHF_ALLOC
+
+
 def _file_offset(info, vaddr):
     """File offset of a virtual address: through the allocated section
     holding it, else a PT_LOAD segment; None when neither holds it."""
     for s in info["sections"]:
-        if s["type"] == 1 and s["flags"] & 2 and s["addr"] <= vaddr < s["addr"] + s["size"]:  # PROGBITS, ALLOC
+        if _allocated_bits(s) and s["addr"] <= vaddr < s["addr"] + s["size"]:
             return s["offset"] + vaddr - s["addr"]
     for offset, start, filesz, _memsz in info["segments"]:
         if start <= vaddr < start + filesz:
@@ -906,7 +916,7 @@ def _vaddr_of(info, offset):
         if seg_off <= offset < seg_off + filesz:
             return start + offset - seg_off
     for s in info["sections"]:
-        if s["type"] == 1 and s["flags"] & 2 and s["offset"] <= offset < s["offset"] + s["size"]:
+        if _allocated_bits(s) and s["offset"] <= offset < s["offset"] + s["size"]:
             return s["addr"] + offset - s["offset"]
     return None
 

@@ -23,8 +23,8 @@ from heapq import heapify, heappop, heappush
 from itertools import accumulate, chain
 from operator import itemgetter
 
-from . import _format, batch, container
-from .errors import Error, InvalidSymbolError
+from . import _format, batch, container, elf
+from .errors import Error, InvalidSymbolError, ParseError
 from .names import check_index, decode_name, encode_name
 from .matching import (ANY_MODULE, Match, glob_literal_prefix, glob_regex, match_kind, parse_query,
                        policy_code, select_match)
@@ -564,7 +564,8 @@ class SymbolTable:
     @classmethod
     def from_file(cls, path, region_ends=None):
         """Build from a file in ``/proc/kallsyms``, System.map or ``nm`` format,
-        or a ``perf-<pid>.map`` (by its name: :meth:`from_perf_map`).
+        a ``perf-<pid>.map`` (by its name: :meth:`from_perf_map`) or an ELF
+        file (by its first bytes: :meth:`from_elf`).
 
         A bad line raises :class:`ParseError` with the file and line number.
         The running kernel's ``/proc/kallsyms`` takes its module ends from
@@ -572,9 +573,31 @@ class SymbolTable:
         """
         if is_perf_map_path(path):
             return cls.from_perf_map(path)
+        if elf.file_is_elf(path):
+            return cls.from_elf(path)
         if region_ends is None and is_live(path):
             region_ends = live_region_ends()
         return cls.from_text(read_file(path), os.fspath(path), region_ends)
+
+    @classmethod
+    def from_elf(cls, path, *, which="auto", module=None):
+        """Build from the symbol table of an ELF file, read by the pure-Python
+        reader of :mod:`pysyms.elf` (same rules, warnings and errors as the
+        C table's ``from_elf``)."""
+        path = os.fspath(path)
+        data = read_file(path)
+        try:
+            symbols = elf.read_symbols(data, which)
+        except elf.ElfError as exc:
+            raise elf.ElfError(exc.reason, exc.offset, path) from None
+        if module is None:
+            module = elf.module_of_path(path)
+        records, skipped = elf.table_records(symbols, module)
+        if not records:
+            raise ParseError(f"no symbols in its {'.symtab or .dynsym' if which == 'auto' else '.' + which}"
+                             f"{f' ({skipped} skipped)' if skipped else ''}", path)
+        elf.warn_skipped(path, skipped)
+        return cls._from_records(records, path)
 
     @classmethod
     def from_perf_map(cls, path):

@@ -4,13 +4,15 @@ A thin wrapper over csrc/ksym.h.  The C table owns every array; this object
 owns the C table through ``ffi.gc`` and turns C results into Python values.
 """
 
+import contextlib
+import mmap
 import os
 import threading
 from array import array
 from itertools import chain, repeat
 
 from ._native import ffi, lib
-from . import batch, perfmap, tablefile
+from . import batch, elf, perfmap, tablefile
 from .errors import CorruptTableError, Error, InvalidSymbolError, ParseError, ZeroAddressesError
 from .names import check_index, decode_name, encode_name
 from .matching import ANY_MODULE, KINDS, Match, parse_query, policy_code, select_match
@@ -102,6 +104,17 @@ def _check_record(record, position):
     return address, size, bytes(type_), name, module, len(module)
 
 
+@contextlib.contextmanager
+def _mapped(f):
+    """The file's bytes, mapped read-only (empty bytes for an empty file)."""
+    size = os.fstat(f.fileno()).st_size
+    if size == 0:
+        yield b""
+        return
+    with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        yield m
+
+
 class SymbolTable:
     """A kernel-style compressed symbol table, built and searched in C.
 
@@ -174,6 +187,40 @@ class SymbolTable:
         return cls._finish(builder, source, region_ends)
 
     @classmethod
+    def from_elf(cls, path, *, which="auto", module=None):
+        """Build from the symbol table of an ELF file (vmlinux, a ``.ko``
+        module, a program or shared library), read in C: ``.symtab``, else
+        ``.dynsym`` (``which="symtab"`` / ``"dynsym"`` picks one), the symbols
+        and letters GNU ``nm -S --defined-only`` prints, with their sizes
+        (:mod:`pysyms.elf` has the rules).  ``module`` names the module of
+        every symbol (default: ``foo`` for a ``foo.ko``, else the core).
+        Names a table cannot hold (over 511 bytes, or with whitespace) are
+        skipped with a warning.  A malformed file raises
+        :class:`pysyms.elf.ElfError` with the file and byte offset; one
+        without symbols, :class:`ParseError`."""
+        path = os.fspath(path)
+        code = elf.c_which(which)
+        if module is None:
+            module = elf.module_of_path(path)
+        mod = ffi.NULL if module is None else encode_name(module)
+        builder = _new_builder()
+        skipped = ffi.new("uint64_t *")
+        msg = ffi.new("char[]", 512)
+        where = ffi.new("uint64_t *")
+        with open(path, "rb") as f, _mapped(f) as data:
+            buf = ffi.from_buffer(data)
+            n = lib.ksym_elf_add(buf, len(data), code, builder, mod, 0 if module is None else len(mod),
+                                 skipped, msg, len(msg), where)
+            del buf  # the mapping closes only without exports
+        if n < 0:
+            elf.raise_c_error(ffi, lib, n, msg, where, path)
+        if n == 0:
+            raise ParseError(f"no symbols in its {'.symtab or .dynsym' if which == 'auto' else '.' + which}"
+                             f"{f' ({skipped[0]} skipped)' if skipped[0] else ''}", path)
+        elf.warn_skipped(path, skipped[0])
+        return cls._finish(builder, path)
+
+    @classmethod
     def from_perf_map(cls, path):
         """Build from a JIT's ``perf-<pid>.map`` (:mod:`pysyms.perfmap`):
         sized symbols whose names may hold spaces."""
@@ -192,7 +239,8 @@ class SymbolTable:
     @classmethod
     def from_file(cls, path, region_ends=None):
         """Build from a file in ``/proc/kallsyms``, System.map or ``nm`` format,
-        or a ``perf-<pid>.map`` (by its name: :meth:`from_perf_map`).
+        a ``perf-<pid>.map`` (by its name: :meth:`from_perf_map`) or an ELF
+        file (by its first bytes: :meth:`from_elf`).
 
         A bad line raises :class:`ParseError` with the file and line number.
         The running kernel's ``/proc/kallsyms`` takes its module ends from
@@ -200,6 +248,8 @@ class SymbolTable:
         """
         if perfmap.is_perf_map_path(path):
             return cls.from_perf_map(path)
+        if elf.file_is_elf(path):
+            return cls.from_elf(path)
         if region_ends is None and tablefile.is_live(path):
             region_ends = tablefile.live_region_ends()
         return cls.from_text(read_file(path), os.fspath(path), region_ends)
