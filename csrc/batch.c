@@ -55,7 +55,7 @@ static void finder_init(struct finder *f, const struct ksym_table *t)
         f->top[j] = ksym_addr_at(t, j << f->shift);
 }
 
-/* Step 1 of finder_upper_bound: the block of addr (top index), or -1 when
+/* Step 1 of a finder search: the block of addr (top index), or -1 when
  * addr is below the first symbol.  Branch-free (a conditional move per
  * step): random addresses would mispredict half the branches of a plain
  * binary search. */
@@ -85,13 +85,6 @@ static uint32_t finder_in_block(const struct finder *f, uint32_t block, uint64_t
         n -= half;
     }
     return lo + 1;
-}
-
-/* ksym__upper_bound(t, addr): the number of symbols at or below addr. */
-static uint32_t finder_upper_bound(const struct finder *f, uint64_t addr)
-{
-    int64_t block = finder_block(f, addr);
-    return block < 0 ? 0 : finder_in_block(f, (uint32_t)block, addr);
 }
 
 #if defined(__GNUC__)
@@ -288,19 +281,13 @@ struct last_name {
     size_t len;
 };
 
-/* One line of text for addr in the given style (no newline); returns its
+/* One line of text in the given style (no newline) for addr, which
+ * resolved (ok) to symbol idx at address a with the given size; returns its
  * length.  out has room for KSYM_FORMAT_MAX bytes. */
-static size_t format_one(const struct finder *f, uint64_t addr, int style, char *out,
-                         struct last_name *last)
+static size_t format_line(const struct ksym_table *t, int ok, uint32_t idx, uint64_t a, uint64_t size,
+                          uint64_t addr, int style, char *out, struct last_name *last)
 {
-    const struct ksym_table *t = f->t;
-    /* %pB: the return address may be one past the end of its caller, so
-     * look up addr - 1 and report the offset of addr (the kernel's
-     * sprint_backtrace). */
-    uint64_t query = style == KSYM_STYLE_BACKTRACE && addr ? addr - 1 : addr;
-    uint32_t idx;
-    uint64_t a, size;
-    if (!ksym__resolve(t, finder_upper_bound(f, query), query, &idx, &a, &size))
+    if (!ok)
         return put_hex(out, addr);
     size_t o;
     if (last->index == (int64_t)idx) {
@@ -332,6 +319,50 @@ static size_t format_one(const struct finder *f, uint64_t addr, int style, char 
     return o;
 }
 
+/* Lines for up to FORMAT_GROUP addresses at once, in stages that each start
+ * the memory loads of the next for the whole group (the address blocks,
+ * then the fine offsets, then the name records), so that the cache misses
+ * of random addresses overlap instead of following one another.  Returns
+ * the bytes written (every line ends in '\n'); out has room for m lines. */
+enum { FORMAT_GROUP = 8 };
+static size_t format_group(const struct finder *f, const uint64_t *addrs, size_t m, int style, char *out,
+                           struct last_name *last)
+{
+    const struct ksym_table *t = f->t;
+    uint64_t query[FORMAT_GROUP], a[FORMAT_GROUP], size[FORMAT_GROUP];
+    int64_t block[FORMAT_GROUP];
+    uint32_t idx[FORMAT_GROUP];
+    int ok[FORMAT_GROUP];
+    for (size_t j = 0; j < m; j++) {
+        /* %pB: the return address may be one past the end of its caller, so
+         * look up addr - 1 and report the offset of addr (the kernel's
+         * sprint_backtrace). */
+        query[j] = style == KSYM_STYLE_BACKTRACE && addrs[j] ? addrs[j] - 1 : addrs[j];
+        block[j] = finder_block(f, query[j]);
+        finder_prefetch(f, block[j]);
+    }
+    for (size_t j = 0; j < m; j++) {
+        uint32_t ub = block[j] < 0 ? 0 : finder_in_block(f, (uint32_t)block[j], query[j]);
+        ok[j] = ksym__resolve(t, ub, query[j], &idx[j], &a[j], &size[j]);
+        if (ok[j])
+            PREFETCH(t->fine + (size_t)(idx[j] / KSYM_FINE_STRIDE) * 4);
+    }
+    for (size_t j = 0; j < m; j++) {
+        if (!ok[j])
+            continue;
+        /* the record's fine entry starts its walk of up to 15 records */
+        size_t off = ksym_rd32(t->fine + (size_t)(idx[j] / KSYM_FINE_STRIDE) * 4);
+        for (size_t ahead = 0; ahead < 192 && off + ahead < t->names_len; ahead += 64)
+            PREFETCH(t->names + off + ahead);
+    }
+    size_t used = 0;
+    for (size_t j = 0; j < m; j++) {
+        used += format_line(t, ok[j], idx[j], a[j], size[j], addrs[j], style, out + used, last);
+        out[used++] = '\n';
+    }
+    return used;
+}
+
 int64_t ksym_format(const struct ksym_table *t, const uint64_t *addrs, size_t n, int style,
                     char *buf, size_t buflen, size_t *written)
 {
@@ -343,10 +374,16 @@ int64_t ksym_format(const struct ksym_table *t, const uint64_t *addrs, size_t n,
     struct last_name last = {-1, NULL, 0};
     struct finder f;
     finder_init(&f, t);
-    size_t used = 0, k;
-    for (k = 0; k < n && buflen - used >= KSYM_FORMAT_MAX + 1; k++) {
-        used += format_one(&f, addrs[k], style, buf + used, &last);
-        buf[used++] = '\n';
+    size_t used = 0, k = 0;
+    while (k < n) {
+        size_t room = (buflen - used) / (KSYM_FORMAT_MAX + 1); /* whole lines that surely fit */
+        size_t m = n - k < FORMAT_GROUP ? n - k : FORMAT_GROUP;
+        if (room < m)
+            m = room;
+        if (m == 0)
+            break;
+        used += format_group(&f, addrs + k, m, style, buf + used, &last);
+        k += m;
     }
     if (written)
         *written = used;
