@@ -86,3 +86,12 @@ def test_format(benchmark, kernel, addresses, order):
     data = addresses[order]
     benchmark.extra_info["batch"] = len(data)
     benchmark.pedantic(kernel.format, args=(data,), rounds=3, iterations=1)
+
+
+@pytest.mark.parametrize("order", ["random", "sorted"])
+def test_format_bytes(benchmark, kernel, addresses, order):
+    """The same text as one bytes object (``format_bytes``): what ``pysyms
+    addr`` writes out, without a str per address."""
+    data = addresses[order]
+    benchmark.extra_info["batch"] = len(data)
+    benchmark.pedantic(kernel.format_bytes, args=(data,), rounds=3, iterations=1)
