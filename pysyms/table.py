@@ -315,12 +315,22 @@ class SymbolTable:
         ``'%pS'`` ``name+0xoff/0xsize [module]``, ``'%ps'`` ``name [module]``,
         ``'%pB'`` as ``%pS`` for a return address (looks up ``addr - 1``).
         An address no symbol covers prints as ``0x<hex>``, as the kernel's."""
-        text = self.format_bytes(addresses, style)
-        return decode_name(text[:-1]).split("\n") if text else []
+        lines = []
+        # each chunk's text decoded straight from the C buffer while it is
+        # still in cache: no joined copy of the whole text
+        for buf, size in self._format_chunks(addresses, style):
+            lines += str(ffi.buffer(buf, size - 1), "utf-8", "surrogateescape").split("\n")
+        return lines
 
     def format_bytes(self, addresses, style="%pS"):
         """The lines of :meth:`format` as one ``bytes``, each ending in
         ``\n``: what a tool writes out, without a str per address."""
+        parts = [ffi.unpack(buf, size) for buf, size in self._format_chunks(addresses, style)]
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _format_chunks(self, addresses, style):
+        """``(char buffer, bytes used)`` per C call of ksym_format; a buffer
+        is reused by the next chunk, so use it before asking for more."""
         try:
             code = getattr(lib, "KSYM_STYLE_" + batch.STYLES[style])
         except KeyError:
@@ -332,15 +342,13 @@ class SymbolTable:
         buflen = chunk * (lib.KSYM_FORMAT_MAX + 1)
         buf = self._new_uncleared("char[]", buflen)
         written = ffi.new("size_t *")
-        parts = []
         done = 0
         while done < n:
             k = lib.ksym_format(self._table, src + done, min(chunk, n - done), code, buf, buflen, written)
             if k <= 0:
                 raise Error(ffi.string(lib.ksym_strerror(k)).decode())
-            parts.append(ffi.unpack(buf, written[0]))
+            yield buf, written[0]
             done += k
-        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     # ---- table files (docs/format.md; csrc/file.c) ------------------------
 
