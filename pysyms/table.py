@@ -495,7 +495,10 @@ class SymbolTable:
         Exact bytewise match, as the kernel's ``kallsyms_lookup_name`` (>= 6.11).
         """
         if name.__class__ is str:
-            name = name.encode("utf-8", "surrogateescape")
+            try:
+                name = name.encode()  # the fast path: no error handler to look up
+            except UnicodeEncodeError:
+                name = name.encode("utf-8", "surrogateescape")
         elif name.__class__ is not bytes:
             name = encode_name(name)
         address = _scratch.address
@@ -641,7 +644,10 @@ class SymbolTable:
         is none, of the lowest-address one whose name cut at its first
         ``.llvm.`` is ``name``; else None."""
         if name.__class__ is str:
-            name = name.encode("utf-8", "surrogateescape")
+            try:
+                name = name.encode()  # the fast path: no error handler to look up
+            except UnicodeEncodeError:
+                name = name.encode("utf-8", "surrogateescape")
         elif name.__class__ is not bytes:
             name = encode_name(name)
         address = _scratch.address
