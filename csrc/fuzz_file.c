@@ -526,6 +526,7 @@ static void fz_check_addr(struct fz *f, uint64_t q)
         FZ_CHECK(i == 0 || ksym_address(t, i - 1) < info.address); /* the first alias */
         FZ_CHECK(info.module == ksym_module(t, i));
         FZ_CHECK(info.size == 0 || q - info.address < info.size);
+        FZ_CHECK(ksym_size(t, i) == 0 || info.size == ksym_size(t, i)); /* a sized symbol's own size */
         size_t l = fz_name(f, i, f->name);
         FZ_CHECK(info.name_len == l && memcmp(nb, f->name, l) == 0 && nb[l] == 0);
         memset(&info2, 0x5A, sizeof info2);
@@ -1848,6 +1849,25 @@ static int fzd_make_seeds(const char *dir, int ntext, char **texts)
     snprintf(bigprov, sizeof bigprov, "{\"pysyms_version\": \"fuzz\", \"note\": \"%0*d\"}",
              1500, 0);
     written += fzd_write_seed(dir, "07-kernelish2000", b, bigprov);
+
+    /* sizes (ELF, perf maps): u32 and u64 size sections, unsized and
+     * overlapping symbols among them */
+    for (int wide = 0; wide < 2; wide++) {
+        for (int i = 0; i < 120; i++) {
+            snprintf(name, sizeof name, "sized_%d", i);
+            uint64_t size = i % 4 == 0 ? 0 : i % 4 == 1 ? 0x10 : i % 4 == 2 ? 0x80 : 0x28;
+            if (wide && i == 60)
+                size = (uint64_t)1 << 40;
+            int rc = ksym_builder_add_sized(b, K + (uint64_t)i * 0x40, size, "Tt"[i % 2], name,
+                                            strlen(name), i % 30 == 29 ? "smod" : NULL,
+                                            i % 30 == 29 ? 4 : 0);
+            if (rc) {
+                fprintf(stderr, "fuzz_file: sized seed: %s\n", ksym_strerror(rc));
+                exit(2);
+            }
+        }
+        written += fzd_write_seed(dir, wide ? "08-sized64" : "08-sized32", b, prov);
+    }
 
     /* the text sources given, or /proc/kallsyms */
     char *def[] = {"/proc/kallsyms"};

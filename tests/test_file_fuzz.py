@@ -24,7 +24,7 @@ FUZZ_SOURCE = CSRC / "fuzz_file.c"
 SECONDS = float(os.environ.get("PYSYMS_FUZZ_SECONDS", "20"))
 REPO = Path(__file__).resolve().parents[1]
 NM_SAMPLE = REPO.parent / "shared" / "data" / "clang-thinlto-redis.nm"
-HAND_MADE_SEEDS = 8  # fuzz_file.c's -make-seeds tables besides the text sources
+HAND_MADE_SEEDS = 10  # fuzz_file.c's -make-seeds tables besides the text sources
 MIN_RUNS_PER_SECOND = 20  # 70 to 130 seen under these sanitizer options on a busy 2-core VM
 MIN_LOADED_FRACTION = 0.05
 
