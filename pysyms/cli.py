@@ -13,6 +13,10 @@
     pysyms info                    symbol count, compressed size, ratio
     pysyms check TABLE             does a saved table still match the running kernel?
 
+A source is a kallsyms, System.map or ``nm [-S]`` listing, a JIT's
+``perf-<pid>.map`` (by its name) or an ELF file (its .symtab or .dynsym, by
+its first bytes); see docs/sources.md.
+
 Every query command takes ``--source FILE`` (default /proc/kallsyms) or
 ``-t TABLE`` (a file saved by ``build -o``, opened in place), and ``--json``
 (one JSON object per line).  Exit status: 0 found, 1 not found, 2 bad usage
@@ -466,7 +470,7 @@ def build_parser():
     output.add_argument("--json", action="store_true", help="print one JSON object per line")
     source = argparse.ArgumentParser(add_help=False, parents=[output])
     source.add_argument("--source", default=DEFAULT_SOURCE, metavar="FILE",
-                        help="kallsyms, System.map or nm listing (default: %(default)s)")
+                        help="kallsyms, System.map, nm [-S] listing, perf-PID.map or ELF file (default: %(default)s)")
     common = argparse.ArgumentParser(add_help=False, parents=[source])
     common.add_argument("-t", "--table", metavar="TABLE",
                         help="read a table file saved by 'build -o' instead of --source")
@@ -476,7 +480,7 @@ def build_parser():
 
     build = commands.add_parser("build", parents=[source], help="build a table, report on it, save it")
     build.add_argument("source_arg", nargs="?", metavar="SOURCE",
-                       help="input listing (default: --source, i.e. /proc/kallsyms)")
+                       help="input: a listing, perf-PID.map or ELF file (default: --source, i.e. /proc/kallsyms)")
     build.add_argument("--vmlinux", metavar="IMAGE",
                        help="read the kernel's own kallsyms tables from a vmlinux, vmlinuz (bzImage), "
                             "arm64 Image or s390 image instead of a listing")
