@@ -173,3 +173,17 @@ def test_module_of_path():
     assert elf.module_of_path("snd-hda-intel.ko.xz") == "snd_hda_intel"
     assert elf.module_of_path("vmlinux") is None
     assert elf.module_of_path("a.kox") is None
+
+
+def test_cli_reads_elf(program, tmp_path):
+    from cli_process import run_pysyms_process
+
+    address, size = {name: (a, s) for a, s, _, name in nm_sized(program / "prog")}["second"]
+    result = run_pysyms_process(["addr", "--source", str(program / "prog"), hex(address + 1)])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"second+0x1/{size:#x}"
+    table = tmp_path / "prog.pysyms"
+    result = run_pysyms_process(["build", str(program / "prog"), "-o", str(table)])
+    assert result.returncode == 0, result.stderr
+    result = run_pysyms_process(["lookup", "-t", str(table), "second"])
+    assert result.returncode == 0 and f"{address:016x}" in result.stdout

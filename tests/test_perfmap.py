@@ -97,3 +97,11 @@ def test_bad_maps_name_the_line(impl, tmp_path, text, line, what):
 def test_spaces_only_for_perf_maps(impl):
     with pytest.raises(pysyms.InvalidSymbolError):
         impl.from_records([(0x10, "T", "a b", None)])
+
+
+def test_cli_reads_a_perf_map(map_path):
+    from cli_process import run_pysyms_process
+
+    result = run_pysyms_process(["addr", "--source", str(map_path), "0x7f3a1c000045", "0x7f3a1c0000c0"])
+    assert result.returncode == 1  # the second address lies in a gap
+    assert result.stdout.splitlines() == ["LazyCompile:*main node:internal/main:3+0x5/0x80", "0x7f3a1c0000c0"]
