@@ -1483,7 +1483,15 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     if (job.err)
         goto fail;
     uint32_t slots = job.slots;
-    size_t total_size = align_up(o_hash + (size_t)slots * 4, 8);
+    /* The Bloom filter of .llvm. stems (table.h). */
+    size_t nllvm = 0;
+    for (size_t i = 0; i < n; i++)
+        nllvm += ksym_strip_llvm((const char *)nptr[i], nlen[i]) < nlen[i];
+    uint64_t stem_bits = 64;
+    while (stem_bits < 16 * (uint64_t)nllvm)
+        stem_bits <<= 1;
+    size_t o_stems = align_up(o_hash + (size_t)slots * 4, 8);
+    size_t total_size = align_up(o_stems + (size_t)(stem_bits / 8), 8);
     blk = calloc(1, total_size ? total_size : 8);
     if (!blk)
         goto fail;
@@ -1566,6 +1574,14 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     /* the name sample and the name hash */
     memcpy(blk + o_sample, job.sample, nsamp * KSYM_SAMPLE_BYTES);
     memcpy(blk + o_hash, job.hash, (size_t)slots * 4);
+    for (size_t i = 0; nllvm && i < n; i++) {
+        size_t cut = ksym_strip_llvm((const char *)nptr[i], nlen[i]);
+        if (cut == nlen[i])
+            continue;
+        uint64_t h = ksym_hash(nptr[i], cut), a = h & (stem_bits - 1), c = (h >> 32) & (stem_bits - 1);
+        blk[o_stems + (a >> 3)] |= (uint8_t)(1u << (a & 7));
+        blk[o_stems + (c >> 3)] |= (uint8_t)(1u << (c & 7));
+    }
 
     PROF("write");
     t->count = (uint32_t)n;
@@ -1597,6 +1613,8 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     t->fine = blk + o_fine;
     t->fine_len = nfine * 4;
     t->hash = blk + o_hash;
+    t->llvm_stems = blk + o_stems;
+    t->llvm_stem_bits = stem_bits;
     t->name_sample = blk + o_sample;
     t->name_sample_len = nsamp * KSYM_SAMPLE_BYTES;
     t->block = blk;

@@ -378,6 +378,8 @@ int64_t ksym_match(const struct ksym_table *t, const char *name, size_t len, int
     struct stem s;
     if (!stem_init(&s, name, len, policy))
         return 0;
+    if (!s.clone_ok && !ksym__llvm_stem_may_exist(t, name, len))
+        return 0; /* no name cuts to it at ".llvm.": no range to search */
     uint32_t lo, hi, llo, lhi;
     if (s.clone_ok) {
         prefix_range(t, s.buf, len + 1, &lo, &hi);
@@ -418,6 +420,8 @@ int64_t ksym_lookup_name_suffix(const struct ksym_table *t, const char *name, si
     struct stem s;
     if (!stem_init(&s, name, len, policy))
         return -1;
+    if (!s.clone_ok && !ksym__llvm_stem_may_exist(t, name, len))
+        return -1; /* no name cuts to it at ".llvm." */
     uint32_t lo, hi;
     prefix_range(t, s.buf, s.clone_ok ? len + 1 : len + LLVM_LEN, &lo, &hi);
     if (lo == hi)

@@ -47,6 +47,14 @@
  *                 fingerprint = h >> 57 (7 bits).  Names are inserted in name
  *                 order.  hash_slots = D + D / 4 + 1 for D distinct names (0
  *                 if D = 0).
+ *   llvm_stems    llvm_stem_bits / 8 bytes (NULL, 0 bits, in a table read
+ *                 from a file): a Bloom filter of the stems of the names
+ *                 that hold ".llvm." (each name cut at its first ".llvm."),
+ *                 bits h % m and (h >> 32) % m set for h = ksym_hash(stem),
+ *                 m = llvm_stem_bits (a power of two, >= 16 per such name,
+ *                 >= 64).  Lets an 'llvm' suffix query for a stem no name
+ *                 has skip the range search (match.c); on a GCC kernel no
+ *                 name has one, so every such query is answered at once.
  *   name_sample   ceil(count / KSYM_NAME_SAMPLE) x KSYM_SAMPLE_BYTES (16):
  *                 entry k holds the first 16 bytes of the name at name-order
  *                 position k * KSYM_NAME_SAMPLE, zero-padded, as two u64s
@@ -92,6 +100,7 @@ struct ksym_table {
     const uint8_t *fine;        size_t fine_len;
     const uint8_t *hash;        /* hash_slots x u32 */
     const uint8_t *name_sample; size_t name_sample_len; /* 2 x big-endian u64 each */
+    const uint8_t *llvm_stems;  uint64_t llvm_stem_bits;  /* Bloom filter, or NULL */
 
     void *block;                /* the one malloc block behind the arrays, or NULL */
     size_t block_size;          /* its size, or the size of the file read in place */
@@ -302,6 +311,17 @@ static inline size_t ksym_rec_offset(const struct ksym_table *t, uint32_t i)
         off += pre + len;
     }
     return off;
+}
+
+/* May some name, cut at its first ".llvm.", be exactly q?  0 only when
+ * none is (the filter has no false negatives); 1 for tables without one. */
+static inline int ksym__llvm_stem_may_exist(const struct ksym_table *t, const void *q, size_t qlen)
+{
+    if (!t->llvm_stems)
+        return 1;
+    uint64_t h = ksym_hash(q, qlen), m = t->llvm_stem_bits - 1;
+    uint64_t a = h & m, b = (h >> 32) & m;
+    return (t->llvm_stems[a >> 3] >> (a & 7) & 1) && (t->llvm_stems[b >> 3] >> (b & 7) & 1);
 }
 
 /* Internal functions shared between the .c files. */
