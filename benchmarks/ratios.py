@@ -34,6 +34,11 @@ def summarize(path):
         c, ref = impls.get("c"), impls.get("reference")
         ratio = f"{ref / c:8.1f}" if c and ref else " " * 8
         print(f"{op:18} {variant:24} {_fmt(c):>12} {_fmt(ref):>12} {ratio}")
+    for bench in run["benchmarks"]:  # ratios measured in alternation (test_suffix_ratio)
+        info = bench.get("extra_info", {})
+        if "ratio" in info:
+            print(f"{bench['name']}: {info['op_ns']:.0f} ns vs {info['base']} {info['base_ns']:.0f} ns"
+                  f" = {info['ratio']:.2f}x")
 
 
 def _fmt(seconds):
