@@ -414,8 +414,8 @@ _SPINNER = "|/-\\"
 
 
 class Progress:
-    """``with Progress("building table from X"):`` shows ``X ... |`` with a
-    spinner on stderr when the block runs longer than PROGRESS_DELAY and
+    """``with Progress("building table from X"):`` shows ``X ... | 1.5 s``, a
+    spinner and the time so far, on stderr when the block runs longer than PROGRESS_DELAY and
     stderr is a terminal, then ``X ... done in N ms``; nothing otherwise."""
 
     def __init__(self, what, stream=None, delay=None, interval=0.1):
@@ -438,7 +438,8 @@ class Progress:
             return
         k = 0
         while True:
-            self.stream.write(f"\r{self.what} ... {_SPINNER[k % len(_SPINNER)]}")
+            elapsed = time.perf_counter() - self._start
+            self.stream.write(f"\r{self.what} ... {_SPINNER[k % len(_SPINNER)]} {elapsed:.1f} s")
             self.stream.flush()
             self.shown = True
             k += 1

@@ -819,3 +819,4 @@ def test_progress_reports_failure():
             time.sleep(0.05)
             raise RuntimeError("boom")
     assert "building table from y ... failed in" in tty.getvalue()
+    assert re.search(r"building table from y \.\.\. [|/\\-] \d+\.\d s", tty.getvalue())  # spinner, time so far
