@@ -187,3 +187,76 @@ def test_cli_reads_elf(program, tmp_path):
     assert result.returncode == 0, result.stderr
     result = run_pysyms_process(["lookup", "-t", str(table), "second"])
     assert result.returncode == 0 and f"{address:016x}" in result.stdout
+
+
+# ---- real kernel ELF files: the Debian -dbg package's vmlinux and modules -------------------
+# (tools/fetch_debian_kernel.py --with-debug-elf caches them; .ci/run fetches them)
+
+
+@pytest.fixture(scope="module")
+def debug_elf():
+    import importlib.util
+    from pathlib import Path
+
+    tool = Path(__file__).resolve().parent.parent / "tools" / "fetch_debian_kernel.py"
+    if not tool.is_file():
+        pytest.skip("tools/fetch_debian_kernel.py is absent")
+    spec = importlib.util.spec_from_file_location("fetch_debian_kernel", tool)
+    fetcher = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fetcher)
+    paths = fetcher.cached(with_system_map=True, with_debug_elf=True)
+    if paths is None:
+        pytest.skip("no cached Debian debug vmlinux: run tools/fetch_debian_kernel.py --with-debug-elf")
+    return paths
+
+
+def test_real_vmlinux_holds_its_system_map(c_impl, debug_elf):
+    """System.map is nm's output over this very vmlinux, filtered: every one
+    of its (address, type, name) lines must be a symbol of from_elf."""
+    table = c_impl.from_elf(debug_elf["vmlinux_elf"])
+    ours = {(s.address, s.type, s.name) for s in table}
+    system_map = []
+    for line in debug_elf["system_map"].read_text().splitlines():
+        address, letter, name = line.split()
+        system_map.append((int(address, 16), letter, name))
+    assert len(system_map) > 50_000
+    assert [entry for entry in system_map if entry not in ours] == []
+    assert table.has_sizes and table.modules == []
+
+
+def test_real_vmlinux_matches_nm_and_the_reference(c_impl, ref_impl, debug_elf):
+    if NM is None:
+        pytest.skip("needs nm")
+    path = debug_elf["vmlinux_elf"]
+    c_table = c_impl.from_elf(path)
+    want = sorted(nm_sized(path))
+    assert sorted((s.address, c_table.size_of(i), s.type, s.name) for i, s in enumerate(c_table)) == want
+    ref_table = ref_impl.from_elf(path)
+    assert list(ref_table) == list(c_table)
+    assert ref_table.kernel_arrays() == c_table.kernel_arrays()
+
+
+def test_real_vmlinux_sizes_answer_like_the_kernel(c_impl, debug_elf):
+    """A function's every byte names it, with its ELF size: schedule+0x10/0x...."""
+    table = c_impl.from_elf(debug_elf["vmlinux_elf"])
+    for name in ("schedule", "do_sys_open", "vfs_read"):
+        i = table.lookup_name_index(name)
+        if i is None:
+            continue
+        address, size = table[i].address, table.size_of(i)
+        assert size > 0
+        assert table.lookup_addr(address + size - 1).format() == f"{name}+{size - 1:#x}/{size:#x}"
+
+
+def test_real_modules(c_impl, ref_impl, debug_elf):
+    modules = [path for key, path in debug_elf.items() if key.startswith("debug_module:")]
+    assert modules
+    for path in modules:
+        c_table, ref_table = c_impl.from_elf(path), ref_impl.from_elf(path)
+        assert list(c_table) == list(ref_table)
+        assert c_table.modules == [elf.module_of_path(path)]
+        names = {s.name for s in c_table}
+        assert "init_module" in names or "cleanup_module" in names or "__this_module" in names
+        if NM is not None:
+            assert sorted((s.address, c_table.size_of(i), s.type, s.name) for i, s in enumerate(c_table)) == \
+                sorted(nm_sized(path))

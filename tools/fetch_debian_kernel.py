@@ -10,6 +10,7 @@ with ``manifest.json`` (package, version, sizes, sha256 of every file).
 
     tools/fetch_debian_kernel.py                     # amd64 cloud kernel
     tools/fetch_debian_kernel.py --with-system-map   # + System.map from -dbg
+    tools/fetch_debian_kernel.py --with-debug-elf    # + the -dbg vmlinux and 3 modules
     tools/fetch_debian_kernel.py --arch arm64        # foreign architecture
 
 Cache: ``--cache-dir``, else ``$PYSYMS_KERNEL_CACHE``, else
@@ -21,6 +22,9 @@ there (checksums verified) nothing is downloaded.
 280 MB; the ``System.map`` in the image package is a stub) and keeps only
 its ``System.map``: the data archive is streamed through ``tarfile`` and
 every other member skipped, and the ``.deb`` is deleted at once.
+``--with-debug-elf`` keeps, from the same pass, the package's ``vmlinux``
+(the ELF file with its full ``.symtab``, about 590 MB) and its first three
+``.ko`` modules: real kernel ELF files for the ELF symbol table reader.
 
 A foreign architecture is added with ``dpkg --add-architecture`` and
 ``apt-get update`` for the download, then removed again (and the package
@@ -319,7 +323,8 @@ def load_manifest(directory: Path) -> dict | None:
     return manifest
 
 
-def cached(cache_dir=None, arch: str = "amd64", *, with_system_map: bool = False) -> dict | None:
+def cached(cache_dir=None, arch: str = "amd64", *, with_system_map: bool = False,
+           with_debug_elf: bool = False) -> dict | None:
     """The cached kernel of this release and arch (paths as fetch() returns
     them), or None when absent or incomplete.  Never uses the network."""
     directory = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
@@ -328,6 +333,8 @@ def cached(cache_dir=None, arch: str = "amd64", *, with_system_map: bool = False
     if manifest is None:
         return None
     keys = ["vmlinuz"] + (["system_map"] if with_system_map else [])
+    if with_debug_elf:
+        keys += debug_elf_keys(manifest) or ["vmlinux_elf"]
     if not _verified(directory, manifest, keys):
         return None
     return _paths(directory, manifest)
@@ -407,7 +414,14 @@ def _fetch_image(directory: Path, arch: str, meta: str, work: Path) -> dict:
     raise FetchError(f"none of {', '.join(candidates)} carries /boot/vmlinuz-*")
 
 
-def _fetch_system_map(directory: Path, manifest: dict, work: Path) -> None:
+DEBUG_MODULES = 3  # debug .ko files kept with --with-debug-elf: the first ones the archive holds
+
+
+def _fetch_system_map(directory: Path, manifest: dict, work: Path, with_debug_elf: bool = False) -> None:
+    """The real System.map from the -dbg package and, with with_debug_elf,
+    its vmlinux (ELF with .symtab, ~590 MB) and the first DEBUG_MODULES
+    kernel modules (.ko with .symtab): all from one pass over the archive,
+    which holds them next to each other near its start."""
     arch = manifest["arch"]
     release = manifest["kernel_release"]
     package = f"linux-image-{release}-dbg"
@@ -419,28 +433,51 @@ def _fetch_system_map(directory: Path, manifest: dict, work: Path) -> None:
     deb, seconds = apt_download(package, arch, work)
     deb_size = deb.stat().st_size
     suffix = f"System.map-{release}"
+    elf_name = f"vmlinux-{release}"
+    modules = []
 
     def wanted(name):
-        if name.endswith("/" + suffix):
-            wanted.seen = True
+        base = name.rsplit("/", 1)[-1]
+        if base == suffix:
+            wanted.seen.add("system_map")
             return suffix + ".new"
+        if with_debug_elf and name.endswith("/boot/" + elf_name):
+            wanted.seen.add("vmlinux_elf")
+            return elf_name + ".new"
+        if with_debug_elf and base.endswith(".ko") and len(modules) < DEBUG_MODULES:
+            modules.append(base)
+            return base + ".new"
         return None
 
-    wanted.seen = False
-    wanted.done = lambda: wanted.seen
+    wanted.seen = set()
+    wanted.done = lambda: "system_map" in wanted.seen and (
+        not with_debug_elf or ("vmlinux_elf" in wanted.seen and len(modules) >= DEBUG_MODULES))
     start = time.monotonic()
     found = extract_members(deb, wanted, work)
     extract_seconds = time.monotonic() - start
     deb.unlink()
-    if not found:
+    if "system_map" not in wanted.seen:
         raise FetchError(f"{package} holds no {suffix}")
-    (member, path), = found.items()
-    manifest["files"]["system_map"] = _store(
-        directory, path, suffix, member="/" + member.lstrip("./"), package=package,
-        version=fields.get("Version"), deb_size=deb_size, download_seconds=round(seconds, 1),
-        extract_seconds=round(extract_seconds, 1))
-    log(f"stored {suffix} ({manifest['files']['system_map']['size'] / 1e6:.1f} MB; "
-        f"streamed from the data archive in {extract_seconds:.1f} s, .deb deleted)")
+    if with_debug_elf and "vmlinux_elf" not in wanted.seen:
+        raise FetchError(f"{package} holds no {elf_name}")
+    for member, path in found.items():
+        name = path.name[: -len(".new")]
+        key = ("system_map" if name == suffix else "vmlinux_elf" if name == elf_name
+               else "debug_module:" + name)
+        manifest["files"][key] = _store(
+            directory, path, name, member="/" + member.lstrip("./"), package=package,
+            version=fields.get("Version"), deb_size=deb_size, download_seconds=round(seconds, 1),
+            extract_seconds=round(extract_seconds, 1))
+        log(f"stored {name} ({manifest['files'][key]['size'] / 1e6:.1f} MB)")
+    log(f"streamed from the data archive in {extract_seconds:.1f} s, .deb deleted")
+
+
+def debug_elf_keys(manifest: dict) -> list:
+    """The manifest keys of the debug ELF files (vmlinux and modules), or []
+    when they were not fetched."""
+    files = manifest.get("files", {})
+    modules = sorted(k for k in files if k.startswith("debug_module:"))
+    return ["vmlinux_elf"] + modules if "vmlinux_elf" in files and modules else []
 
 
 class _ForeignArch:
@@ -485,7 +522,7 @@ class _ForeignArch:
 
 
 def fetch(cache_dir=None, *, arch: str = "amd64", with_system_map: bool = False, meta: str | None = None,
-          force: bool = False) -> dict:
+          force: bool = False, with_debug_elf: bool = False) -> dict:
     """Make sure the cache holds the kernel image (and System.map when asked)
     and return their paths: {"dir", "manifest", "vmlinuz", "config", ...,
     "system_map"}.  Downloads only what is missing; FetchError on failure."""
@@ -496,8 +533,11 @@ def fetch(cache_dir=None, *, arch: str = "amd64", with_system_map: bool = False,
     directory = root / release_dir_name(arch)
     manifest = None if force else load_manifest(directory)
     have_image = manifest is not None and _verified(directory, manifest, ["vmlinuz"])
+    with_system_map = with_system_map or with_debug_elf
     have_map = have_image and _verified(directory, manifest, ["system_map"])
-    if have_image and (have_map or not with_system_map):
+    have_elf = have_map and bool(debug_elf_keys(manifest)) and _verified(directory, manifest,
+                                                                          debug_elf_keys(manifest))
+    if have_image and (have_map or not with_system_map) and (have_elf or not with_debug_elf):
         log(f"cached: {directory} ({manifest['package']} {manifest['version']}); nothing to download")
         return _paths(directory, manifest)
     if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
@@ -517,8 +557,8 @@ def fetch(cache_dir=None, *, arch: str = "amd64", with_system_map: bool = False,
                     apt_update()
                     manifest = _fetch_image(directory, arch, meta, work)
                 _write_manifest(directory, manifest)
-            if with_system_map and not have_map:
-                _fetch_system_map(directory, manifest, work)
+            if (with_system_map and not have_map) or (with_debug_elf and not have_elf):
+                _fetch_system_map(directory, manifest, work, with_debug_elf)
                 _write_manifest(directory, manifest)
     _remove_stale(directory, manifest)
     return _paths(directory, manifest)
@@ -543,12 +583,15 @@ def main(argv=None) -> int:
     parser.add_argument("--meta", help="kernel meta package to resolve (default: per architecture)")
     parser.add_argument("--with-system-map", action="store_true",
                         help="also fetch the real System.map from the -dbg package (~280 MB download)")
+    parser.add_argument("--with-debug-elf", action="store_true",
+                        help="also keep the -dbg package's vmlinux (ELF with .symtab, ~590 MB) and "
+                             f"its first {DEBUG_MODULES} .ko modules (implies --with-system-map)")
     parser.add_argument("--force", action="store_true", help="download again even when cached")
     args = parser.parse_args(argv)
     start = time.monotonic()
     try:
         paths = fetch(args.cache_dir, arch=args.arch, with_system_map=args.with_system_map, meta=args.meta,
-                      force=args.force)
+                      force=args.force, with_debug_elf=args.with_debug_elf)
     except FetchError as exc:
         log(f"error: {exc}")
         return 1
