@@ -170,6 +170,26 @@ static void resolve_sorted(const struct ksym_table *t, struct cursor *c, uint64_
     }
 }
 
+/* Up to GROUP lookups at once: find every query's block in the small top
+ * array, start loading all those blocks, then search them, so that the
+ * cache misses of a group overlap instead of following one another.
+ * ok[j] says whether query[j] resolved: to symbol idx[j] at a[j], of
+ * size[j]. */
+enum { GROUP = 8 };
+static void resolve_group(const struct finder *f, const uint64_t *query, size_t m, int *ok, uint32_t *idx,
+                          uint64_t *a, uint64_t *size)
+{
+    int64_t block[GROUP];
+    for (size_t j = 0; j < m; j++) {
+        block[j] = finder_block(f, query[j]);
+        finder_prefetch(f, block[j]);
+    }
+    for (size_t j = 0; j < m; j++) {
+        uint32_t ub = block[j] < 0 ? 0 : finder_in_block(f, (uint32_t)block[j], query[j]);
+        ok[j] = ksym__resolve(f->t, ub, query[j], &idx[j], &a[j], &size[j]);
+    }
+}
+
 /* One contiguous part of a batch. */
 struct part {
     const struct ksym_table *t;
@@ -190,28 +210,15 @@ static void *symbolize_part(void *arg)
             resolve_sorted(t, &c, p->addrs[k], &p->indexes[k], &p->offsets[k]);
         return NULL;
     }
-    /* In groups: find every address's block in the small top array, start
-     * loading all those blocks, then search them, so that the cache misses
-     * of a group overlap instead of following one another. */
-    enum { GROUP = 8 };
     for (size_t k = 0; k < p->n; k += GROUP) {
         size_t m = p->n - k < GROUP ? p->n - k : GROUP;
-        int64_t block[GROUP];
+        int ok[GROUP];
+        uint32_t idx[GROUP];
+        uint64_t a[GROUP], size[GROUP];
+        resolve_group(p->f, p->addrs + k, m, ok, idx, a, size);
         for (size_t j = 0; j < m; j++) {
-            block[j] = finder_block(p->f, p->addrs[k + j]);
-            finder_prefetch(p->f, block[j]);
-        }
-        for (size_t j = 0; j < m; j++) {
-            uint32_t idx;
-            uint64_t a, size, addr = p->addrs[k + j];
-            uint32_t ub = block[j] < 0 ? 0 : finder_in_block(p->f, (uint32_t)block[j], addr);
-            if (ksym__resolve(t, ub, addr, &idx, &a, &size)) {
-                p->indexes[k + j] = idx;
-                p->offsets[k + j] = addr - a;
-            } else {
-                p->indexes[k + j] = -1;
-                p->offsets[k + j] = 0;
-            }
+            p->indexes[k + j] = ok[j] ? (int64_t)idx[j] : -1;
+            p->offsets[k + j] = ok[j] ? p->addrs[k + j] - a[j] : 0;
         }
     }
     return NULL;
@@ -319,34 +326,27 @@ static size_t format_line(const struct ksym_table *t, int ok, uint32_t idx, uint
     return o;
 }
 
-/* Lines for up to FORMAT_GROUP addresses at once, in stages that each start
- * the memory loads of the next for the whole group (the address blocks,
- * then the fine offsets, then the name records), so that the cache misses
- * of random addresses overlap instead of following one another.  Returns
- * the bytes written (every line ends in '\n'); out has room for m lines. */
-enum { FORMAT_GROUP = 8 };
+/* Lines for up to GROUP addresses at once, in stages that each start the
+ * memory loads of the next for the whole group (the address blocks, then
+ * the fine offsets, then the name records), so that the cache misses of
+ * random addresses overlap instead of following one another.  Returns the
+ * bytes written (every line ends in '\n'); out has room for m lines. */
 static size_t format_group(const struct finder *f, const uint64_t *addrs, size_t m, int style, char *out,
                            struct last_name *last)
 {
     const struct ksym_table *t = f->t;
-    uint64_t query[FORMAT_GROUP], a[FORMAT_GROUP], size[FORMAT_GROUP];
-    int64_t block[FORMAT_GROUP];
-    uint32_t idx[FORMAT_GROUP];
-    int ok[FORMAT_GROUP];
-    for (size_t j = 0; j < m; j++) {
-        /* %pB: the return address may be one past the end of its caller, so
-         * look up addr - 1 and report the offset of addr (the kernel's
-         * sprint_backtrace). */
+    uint64_t query[GROUP], a[GROUP], size[GROUP];
+    uint32_t idx[GROUP];
+    int ok[GROUP];
+    /* %pB: the return address may be one past the end of its caller, so
+     * look up addr - 1 and report the offset of addr (the kernel's
+     * sprint_backtrace). */
+    for (size_t j = 0; j < m; j++)
         query[j] = style == KSYM_STYLE_BACKTRACE && addrs[j] ? addrs[j] - 1 : addrs[j];
-        block[j] = finder_block(f, query[j]);
-        finder_prefetch(f, block[j]);
-    }
-    for (size_t j = 0; j < m; j++) {
-        uint32_t ub = block[j] < 0 ? 0 : finder_in_block(f, (uint32_t)block[j], query[j]);
-        ok[j] = ksym__resolve(t, ub, query[j], &idx[j], &a[j], &size[j]);
+    resolve_group(f, query, m, ok, idx, a, size);
+    for (size_t j = 0; j < m; j++)
         if (ok[j])
             PREFETCH(t->fine + (size_t)(idx[j] / KSYM_FINE_STRIDE) * 4);
-    }
     for (size_t j = 0; j < m; j++) {
         if (!ok[j])
             continue;
@@ -377,7 +377,7 @@ int64_t ksym_format(const struct ksym_table *t, const uint64_t *addrs, size_t n,
     size_t used = 0, k = 0;
     while (k < n) {
         size_t room = (buflen - used) / (KSYM_FORMAT_MAX + 1); /* whole lines that surely fit */
-        size_t m = n - k < FORMAT_GROUP ? n - k : FORMAT_GROUP;
+        size_t m = n - k < GROUP ? n - k : GROUP;
         if (room < m)
             m = room;
         if (m == 0)

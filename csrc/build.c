@@ -397,11 +397,7 @@ int ksym_builder_add(struct ksym_builder *b, uint64_t address, char type,
                      const char *name, size_t name_len,
                      const char *module, size_t module_len)
 {
-    if (!b)
-        return KSYM_EINVAL;
-    if ((!name && name_len) || (!module && module_len))
-        return ksym__error(b, KSYM_EINVAL, 0, (int64_t)b->nrecs, "NULL pointer with a length");
-    return ksym__add(b, address, 0, (unsigned char)type, name, name_len, module, module_len);
+    return ksym_builder_add_sized(b, address, 0, type, name, name_len, module, module_len);
 }
 
 int ksym_builder_add_sized(struct ksym_builder *b, uint64_t address, uint64_t size, char type,

@@ -143,115 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 #else
 
-#include <dirent.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <time.h>
-
-/* AddressSanitizer calls this before it exits on an error (weak: absent
- * without ASan). */
-extern void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
-
-struct fk_seed {
-    uint8_t *data;
-    size_t size;
-};
-
-static struct fk_seed *seeds;
-static size_t nseeds, capseeds;
-
-static void add_seed(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    if (len < 0 || len > (64l << 20)) {
-        fclose(f);
-        return;
-    }
-    uint8_t *buf = malloc((size_t)len + 1);
-    FK_CHECK(buf);
-    if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
-        free(buf);
-        fclose(f);
-        return;
-    }
-    fclose(f);
-    if (nseeds == capseeds) {
-        capseeds = capseeds ? 2 * capseeds : 16;
-        seeds = realloc(seeds, capseeds * sizeof *seeds);
-        FK_CHECK(seeds);
-    }
-    seeds[nseeds++] = (struct fk_seed){buf, (size_t)len};
-}
-
-static void add_path(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return;
-    if (!S_ISDIR(st.st_mode)) {
-        add_seed(path);
-        return;
-    }
-    DIR *dir = opendir(path);
-    if (!dir)
-        return;
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char full[4096];
-        snprintf(full, sizeof full, "%s/%s", path, e->d_name);
-        add_seed(full);
-    }
-    closedir(dir);
-}
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint8_t *cur;
-static size_t cur_size;
-
-static void save_crash(void)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < cur_size; i++)
-        h = (h ^ cur[i]) * 1099511628211ull;
-    char path[128];
-    snprintf(path, sizeof path, "/tmp/fuzz-kimage-crash-%016llx.bin", (unsigned long long)h);
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        fwrite(cur, 1, cur_size, f);
-        fclose(f);
-        fprintf(stderr, "fuzz_kimage: input saved to %s\n", path);
-    }
-}
-
-static void on_signal(int sig)
-{
-    save_crash();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
+#include "fuzz_driver.h"
 
 /* Mutations that keep most of the structure: flips in the tables, small
  * integer changes, truncation, duplicated or removed spans. */
@@ -299,59 +191,21 @@ static size_t mutate(uint8_t *buf, size_t size, size_t cap)
     return size;
 }
 
+static uint64_t fk_found_count(void)
+{
+    return fk_found;
+}
+
+static void fk_report(uint64_t runs)
+{
+    printf("fuzz_kimage: runs=%llu found=%llu\n", (unsigned long long)runs, (unsigned long long)fk_found);
+}
+
 int main(int argc, char **argv)
 {
-    double seconds = 10;
-    uint64_t runs_max = UINT64_MAX;
-    for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "-seconds=", 9) == 0)
-            seconds = atof(argv[i] + 9);
-        else if (strncmp(argv[i], "-runs=", 6) == 0)
-            runs_max = strtoull(argv[i] + 6, NULL, 10);
-        else if (strncmp(argv[i], "-seed=", 6) == 0)
-            rng_state = strtoull(argv[i] + 6, NULL, 10) * 2654435761ull + 1;
-        else
-            add_path(argv[i]);
-    }
-    if (nseeds == 0) {
-        fprintf(stderr, "fuzz_kimage: no seed inputs\n");
-        return 2;
-    }
-    signal(SIGABRT, on_signal);
-    signal(SIGSEGV, on_signal);
-    if (__sanitizer_set_death_callback)
-        __sanitizer_set_death_callback(save_crash);
-    uint64_t runs = 0, seeds_found = 0;
-    for (size_t i = 0; i < nseeds; i++) {
-        cur = seeds[i].data;
-        cur_size = seeds[i].size;
-        uint64_t before = fk_found;
-        fk_one(cur, cur_size);
-        seeds_found += fk_found > before;
-        runs++;
-    }
-    printf("fuzz_kimage: %llu of %zu seed inputs are found as they are\n", (unsigned long long)seeds_found, nseeds);
-    double start = now();
-    size_t cap = 0;
-    for (size_t i = 0; i < nseeds; i++)
-        cap = seeds[i].size + 64 > cap ? seeds[i].size + 64 : cap;
-    uint8_t *buf = malloc(cap);
-    FK_CHECK(buf);
-    while (runs < runs_max && now() - start < seconds) {
-        struct fk_seed *s = &seeds[rnd() % nseeds];
-        memcpy(buf, s->data, s->size);
-        size_t size = mutate(buf, s->size, cap);
-        cur = buf;
-        cur_size = size;
-        fk_one(buf, size);
-        runs++;
-    }
-    free(buf);
-    printf("fuzz_kimage: runs=%llu found=%llu\n", (unsigned long long)runs, (unsigned long long)fk_found);
-    for (size_t i = 0; i < nseeds; i++)
-        free(seeds[i].data);
-    free(seeds);
-    return 0;
+    static const struct fuzz_target target = {"fuzz_kimage", fk_one, mutate, fk_found_count,
+                                               "are found as they are", fk_report};
+    return fuzz_main(argc, argv, &target);
 }
 #endif /* libFuzzer */
 

@@ -83,7 +83,7 @@ from __future__ import annotations
 
 import struct
 
-from .errors import Error
+from .errors import Error, ParseError
 
 __all__ = ["ElfError", "read_symbols", "read_symbols_c", "ElfFile", "section_letter", "file_is_elf",
            "module_of_path", "table_records"]
@@ -494,6 +494,12 @@ def table_records(symbols, module=None):
     records = [(address, letter, name, module, size) for address, size, letter, name in symbols
                if 0 < len(name) <= NAME_MAX and len(name.translate(None, _NOT_IN_NAMES)) == len(name)]
     return records, len(symbols) - len(records)
+
+
+def no_symbols_error(path, which, skipped):
+    """The ParseError of a file whose table held no symbol a table can take."""
+    table = ".symtab or .dynsym" if which == "auto" else "." + which
+    return ParseError(f"no symbols in its {table}{f' ({skipped} skipped)' if skipped else ''}", path)
 
 
 def warn_skipped(path, skipped):

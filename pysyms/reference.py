@@ -24,8 +24,8 @@ from itertools import accumulate, chain
 from operator import itemgetter
 
 from . import _format, batch, container, elf
-from .errors import Error, InvalidSymbolError, ParseError
-from .names import check_index, decode_name, encode_name
+from .errors import Error, InvalidSymbolError
+from .names import check_index, decode_name, encode_name, unpack_record
 from .matching import (ANY_MODULE, Match, glob_literal_prefix, glob_regex, match_kind, parse_query,
                        policy_code, select_match)
 from .perfmap import is_perf_map_path, parse_perf_map
@@ -96,17 +96,7 @@ def check_record(record, position, allow_spaces=False):
     :class:`InvalidSymbolError` naming ``position``.  ``allow_spaces`` lets
     names hold the space character (perf maps; ksym_builder_allow_spaces).
     """
-    try:
-        if len(record) == 5:
-            address, type_, name, module, size = record
-            if not isinstance(size, int) or not 0 <= size <= _U64_MAX:
-                raise InvalidSymbolError(f"size {size!r} is not an unsigned 64-bit integer", position)
-        else:
-            (address, type_, name, module), size = record, 0
-    except (TypeError, ValueError):
-        raise InvalidSymbolError("expected (address, type, name, module[, size])", position) from None
-    if not isinstance(address, int) or not 0 <= address <= _U64_MAX:
-        raise InvalidSymbolError(f"address {address!r} is not an unsigned 64-bit integer", position)
+    address, type_, name, module, size = unpack_record(record, position)
     letter = _type_byte(type_)
     if letter is None:
         raise InvalidSymbolError(f"type {type_!r} is not one printable, non-space ASCII character",
@@ -594,8 +584,7 @@ class SymbolTable:
             module = elf.module_of_path(path)
         records, skipped = elf.table_records(symbols, module)
         if not records:
-            raise ParseError(f"no symbols in its {'.symtab or .dynsym' if which == 'auto' else '.' + which}"
-                             f"{f' ({skipped} skipped)' if skipped else ''}", path)
+            raise elf.no_symbols_error(path, which, skipped)
         elf.warn_skipped(path, skipped)
         return cls._from_records(records, path)
 
@@ -745,8 +734,7 @@ class SymbolTable:
 
     def size_of(self, i):
         """The size symbol ``i`` was given by its source, 0 when unknown."""
-        if not -self._count <= i < self._count:
-            raise IndexError("symbol index out of range")
+        i = check_index(i, self._count)
         return 0 if self._sizes is None else self._sizes[i]
 
     # ---- lookups ---------------------------------------------------------------

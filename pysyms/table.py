@@ -14,7 +14,7 @@ from itertools import chain, repeat
 from ._native import ffi, lib
 from . import batch, elf, perfmap, tablefile
 from .errors import CorruptTableError, Error, InvalidSymbolError, ParseError, ZeroAddressesError
-from .names import check_index, decode_name, encode_name
+from .names import check_index, decode_name, encode_name, unpack_record
 from .matching import ANY_MODULE, KINDS, Match, parse_query, policy_code, select_match
 from .sources import read_file
 from .symbol import AddressInfo, Symbol
@@ -77,17 +77,7 @@ def _new_builder():
 def _check_record(record, position):
     """Python-side checks that C cannot make on a record (types, ranges,
     encodability); C checks the bytes.  Returns C-ready values."""
-    try:
-        if len(record) == 5:
-            address, type_, name, module, size = record
-            if not isinstance(size, int) or not 0 <= size <= _U64_MAX:
-                raise InvalidSymbolError(f"size {size!r} is not an unsigned 64-bit integer", position)
-        else:
-            (address, type_, name, module), size = record, 0
-    except (TypeError, ValueError):
-        raise InvalidSymbolError("expected (address, type, name, module[, size])", position) from None
-    if not isinstance(address, int) or not 0 <= address <= _U64_MAX:
-        raise InvalidSymbolError(f"address {address!r} is not an unsigned 64-bit integer", position)
+    address, type_, name, module, size = unpack_record(record, position)
     if isinstance(type_, str) and len(type_) == 1 and type_.isascii():
         type_ = type_.encode("ascii")
     elif not (isinstance(type_, (bytes, bytearray)) and len(type_) == 1):
@@ -215,8 +205,7 @@ class SymbolTable:
         if n < 0:
             elf.raise_c_error(ffi, lib, n, msg, where, path)
         if n == 0:
-            raise ParseError(f"no symbols in its {'.symtab or .dynsym' if which == 'auto' else '.' + which}"
-                             f"{f' ({skipped[0]} skipped)' if skipped[0] else ''}", path)
+            raise elf.no_symbols_error(path, which, skipped[0])
         elf.warn_skipped(path, skipped[0])
         return cls._finish(builder, path)
 
@@ -565,9 +554,7 @@ class SymbolTable:
 
     def size_of(self, i):
         """The size symbol ``i`` was given by its source, 0 when unknown."""
-        if not -self._count <= i < self._count:
-            raise IndexError("symbol index out of range")
-        return int(lib.ksym_size(self._table, i % self._count))
+        return int(lib.ksym_size(self._table, check_index(i, self._count)))
 
     # ==== suffix-aware matching and globs (issue #3; csrc/match.c) =========
     # Semantics: pysyms/matching.py.  Everything below is one block so that
