@@ -114,6 +114,28 @@ static uint64_t rnd(void)
     return rng_state;
 }
 
+/* Mutations for any format: remove 1 to 16 bytes at pos, or repeat the
+ * 1 to 16 bytes at pos (within cap); each returns the new size. */
+static size_t fuzz_remove_span(uint8_t *buf, size_t size, size_t pos)
+{
+    size_t len = (size_t)(rnd() % 16) + 1;
+    if (pos + len <= size) {
+        memmove(buf + pos, buf + pos + len, size - pos - len);
+        size -= len;
+    }
+    return size;
+}
+
+static size_t fuzz_repeat_span(uint8_t *buf, size_t size, size_t cap, size_t pos)
+{
+    size_t len = (size_t)(rnd() % 16) + 1;
+    if (size + len <= cap && pos + len <= size) {
+        memmove(buf + pos + len, buf + pos, size - pos);
+        size += len;
+    }
+    return size;
+}
+
 static double fuzz_now(void)
 {
     struct timespec ts;

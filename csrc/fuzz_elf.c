@@ -287,22 +287,12 @@ static size_t mutate(uint8_t *buf, size_t size, size_t cap)
         case 5:
             size = pos + 1;
             break;
-        case 6: {
-            size_t len = (size_t)(rnd() % 16) + 1;
-            if (pos + len <= size) {
-                memmove(buf + pos, buf + pos + len, size - pos - len);
-                size -= len;
-            }
+        case 6:
+            size = fuzz_remove_span(buf, size, pos);
             break;
-        }
-        case 7: {
-            size_t len = (size_t)(rnd() % 16) + 1;
-            if (size + len <= cap && pos + len <= size) {
-                memmove(buf + pos + len, buf + pos, size - pos);
-                size += len;
-            }
+        case 7:
+            size = fuzz_repeat_span(buf, size, cap, pos);
             break;
-        }
         default: {
             static const uint8_t special[] = {0, 0x80, 0xFF, 0x7F, 1, ' ', 0xF1, 0xF2};
             buf[pos] = special[rnd() % sizeof special];
