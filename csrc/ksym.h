@@ -227,6 +227,15 @@ int64_t ksym_match(const struct ksym_table *t, const char *name, size_t len, int
 int64_t ksym_lookup_name_suffix(const struct ksym_table *t, const char *name, size_t len,
                                 int policy, uint64_t *address);
 
+/* The address of what ksym_lookup_name_suffix finds, as the return value,
+ * or KSYM_NO_ADDRESS when it finds nothing: for callers that pay per
+ * argument and per output buffer (each costs Python about 100 ns through
+ * cffi).  A symbol at KSYM_NO_ADDRESS itself gives the same value;
+ * ksym_lookup_name_suffix tells the two apart. */
+#define KSYM_NO_ADDRESS UINT64_MAX
+uint64_t ksym_lookup_address(const struct ksym_table *t, const char *name, size_t len,
+                             int policy);
+
 /* ftrace-style glob: '*' any run, '?' one byte, '[...]' a class of bytes and
  * ranges a-b (a leading '!' or '^' negates it, a ']' right after the opening
  * or the negation is a member, a '-' first or last is a member, a range

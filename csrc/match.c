@@ -437,6 +437,15 @@ int64_t ksym_lookup_name_suffix(const struct ksym_table *t, const char *name, si
     return best;
 }
 
+uint64_t ksym_lookup_address(const struct ksym_table *t, const char *name, size_t len,
+                             int policy)
+{
+    uint64_t address;
+    if (ksym_lookup_name_suffix(t, name, len, policy, &address) < 0)
+        return KSYM_NO_ADDRESS;
+    return address;
+}
+
 /* ---- ftrace-style globs ------------------------------------------------------ */
 
 /* The class that starts at p[i] == '[': returns the offset just past its

@@ -45,6 +45,14 @@ class _Scratch(threading.local):
 
 _scratch = _Scratch()
 
+# The name lookups' hot path: one C call that returns the address itself, no
+# output buffer to fetch (a threading.local read and an index cost more than
+# the lookup's C code).
+_lookup_address = lib.ksym_lookup_address
+_NO_ADDRESS = lib.KSYM_NO_ADDRESS
+_SUFFIX_NONE = lib.KSYM_SUFFIX_NONE
+_SUFFIX_LLVM = lib.KSYM_SUFFIX_LLVM
+
 
 def _builder_message(builder):
     return ffi.string(lib.ksym_builder_message(builder)).decode("utf-8", "replace")
@@ -490,10 +498,10 @@ class SymbolTable:
                 name = name.encode("utf-8", "surrogateescape")
         elif name.__class__ is not bytes:
             name = encode_name(name)
-        address = _scratch.address
-        if lib.ksym_lookup_name(self._table, name, len(name), address) < 0:
-            return None
-        return address[0]
+        address = _lookup_address(self._table, name, len(name), _SUFFIX_NONE)
+        if address != _NO_ADDRESS:
+            return address
+        return self._found_at_no_address(name, _SUFFIX_NONE)
 
     def lookup_all(self, name):
         """Indexes of every symbol named exactly ``name``, in address order
@@ -637,10 +645,16 @@ class SymbolTable:
                 name = name.encode("utf-8", "surrogateescape")
         elif name.__class__ is not bytes:
             name = encode_name(name)
-        address = _scratch.address
-        if lib.ksym_lookup_name_suffix(self._table, name, len(name), lib.KSYM_SUFFIX_LLVM, address) < 0:
+        address = _lookup_address(self._table, name, len(name), _SUFFIX_LLVM)
+        if address != _NO_ADDRESS:
+            return address
+        return self._found_at_no_address(name, _SUFFIX_LLVM)
+
+    def _found_at_no_address(self, name, policy):
+        """The rare answer KSYM_NO_ADDRESS: a symbol at that very address, or none."""
+        if lib.ksym_lookup_name_suffix(self._table, name, len(name), policy, ffi.NULL) < 0:
             return None
-        return address[0]
+        return _NO_ADDRESS
 
     def glob(self, pattern):
         """Iterator of the :class:`Symbol` objects whose names match the

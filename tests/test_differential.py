@@ -200,6 +200,13 @@ def test_extreme_addresses(impl):
     assert tuple(t.lookup_addr(U64_MAX - 1)) == ("mid", 1 << 63, (1 << 63) - 2, (1 << 63) - 1, None, 1)
     assert tuple(t.lookup_addr(U64_MAX)) == ("top", U64_MAX, 0, 0, None, 2)
     assert t.lookup_name("top") == U64_MAX
+    # The C hot path returns U64_MAX for "not found" too, then asks again.
+    assert t.lookup_name("topx") is None
+    assert t.lookup_name_without_suffix("top") == U64_MAX
+    assert t.lookup_name_without_suffix("topx") is None
+    t2 = impl.from_records([(U64_MAX, "t", "top.llvm.12", None), (8, "t", "low", None)])
+    assert t2.lookup_name_without_suffix("top") == U64_MAX
+    assert t2.lookup_name("top") is None
     assert t.lookup_addr(-1) is None
     assert t.lookup_addr(1 << 64) is None
 
