@@ -95,3 +95,35 @@ def test_format_bytes(benchmark, kernel, addresses, order):
     data = addresses[order]
     benchmark.extra_info["batch"] = len(data)
     benchmark.pedantic(kernel.format_bytes, args=(data,), rounds=3, iterations=1)
+
+
+@pytest.mark.parametrize("order", ["random", "sorted"])
+def test_bisect_ratio(benchmark, kernel, addresses, order):
+    """The 50x target as one measurement: the bisect loop (100,000 addresses)
+    and ``symbolize(out=)`` (1,000,000) timed in alternation, round by round,
+    per address; extra_info["ratio"] is the ratio of their medians (two
+    separate benchmarks a minute apart can differ 1.5x on a noisy machine)."""
+    import statistics
+    import time
+
+    starts = [s.address for s in kernel]
+    data = addresses[order]
+    head = data[:100_000]
+    out = (array("q", [0]) * len(data), array("Q", [0]) * len(data))
+    times = {"bisect": [], "symbolize": []}
+
+    def run():
+        start = time.perf_counter()
+        result = []  # as test_bisect_loop: what a profiler would write
+        for a in head:
+            i = bisect_right(starts, a) - 1
+            result.append((i, a - starts[i]))
+        times["bisect"].append((time.perf_counter() - start) / len(head))
+        start = time.perf_counter()
+        kernel.symbolize(data, out=out)
+        times["symbolize"].append((time.perf_counter() - start) / len(data))
+
+    benchmark.pedantic(run, rounds=7, iterations=1, warmup_rounds=1)
+    base, op = statistics.median(times["bisect"]), statistics.median(times["symbolize"])
+    benchmark.extra_info.update({"base": "bisect loop", "base_ns": base * 1e9, "op_ns": op * 1e9,
+                                 "ratio": op / base, "speedup": base / op})

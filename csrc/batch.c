@@ -40,13 +40,20 @@ static int is_sorted(const uint64_t *a, size_t n)
 #endif
 struct finder {
     const struct ksym_table *t;
+    const struct ksym_addr_index *ix; /* searched first when not NULL (addrindex.c) */
     uint32_t ntop, shift;
     uint64_t top[TOP_MAX];
 };
 
-static void finder_init(struct finder *f, const struct ksym_table *t)
+/* Batches at least this long build the table's address index (a pass over
+ * the addresses and about 4 bytes per symbol, kept with the table); shorter
+ * ones use it only when an earlier batch built it. */
+#define INDEX_MIN_BATCH 4096
+
+static void finder_init(struct finder *f, const struct ksym_table *t, size_t batch)
 {
     f->t = t;
+    f->ix = batch >= INDEX_MIN_BATCH ? ksym__addr_index(t) : ksym__addr_index_if_built(t);
     f->shift = 0;
     while (((uint64_t)t->count + (1u << f->shift) - 1) >> f->shift > TOP_MAX)
         f->shift++;
@@ -170,23 +177,53 @@ static void resolve_sorted(const struct ksym_table *t, struct cursor *c, uint64_
     }
 }
 
-/* Up to GROUP lookups at once: find every query's block in the small top
- * array, start loading all those blocks, then search them, so that the
- * cache misses of a group overlap instead of following one another.
- * ok[j] says whether query[j] resolved: to symbol idx[j] at a[j], of
- * size[j]. */
+/* Symbols at or below addr among [lo, hi), knowing every one below lo is
+ * and none from hi on: halve while the range is long, then count. */
+static uint32_t upper_bound_in(const struct ksym_table *t, uint32_t lo, uint32_t hi, uint64_t addr)
+{
+    while (hi - lo > 8) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ksym_addr_at(t, mid) <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    while (lo < hi && ksym_addr_at(t, lo) <= addr)
+        lo++;
+    return lo;
+}
+
+/* Up to GROUP lookups at once, in stages that each start the memory loads
+ * of the next for the whole group, so that the cache misses of a group
+ * overlap instead of following one another: the query's bucket of the
+ * address index (else its block of the small top array), then the
+ * addresses the bucket names, then the search.  ok[j] says whether
+ * query[j] resolved: to symbol idx[j] at a[j], of size[j]. */
 enum { GROUP = 8 };
 static void resolve_group(const struct finder *f, const uint64_t *query, size_t m, int *ok, uint32_t *idx,
                           uint64_t *a, uint64_t *size)
 {
+    const struct ksym_table *t = f->t;
+    const size_t width = t->addr_wide ? 8 : 4;
+    const uint32_t *bucket[GROUP];
     int64_t block[GROUP];
     for (size_t j = 0; j < m; j++) {
-        block[j] = finder_block(f, query[j]);
-        finder_prefetch(f, block[j]);
+        bucket[j] = f->ix ? ksym__bucket_of(f->ix, query[j]) : NULL;
+        if (bucket[j]) {
+            PREFETCH(bucket[j]);
+        } else {
+            block[j] = finder_block(f, query[j]);
+            finder_prefetch(f, block[j]);
+        }
     }
+    for (size_t j = 0; j < m; j++)
+        if (bucket[j])
+            PREFETCH(t->addresses + (size_t)bucket[j][0] * width);
     for (size_t j = 0; j < m; j++) {
-        uint32_t ub = block[j] < 0 ? 0 : finder_in_block(f, (uint32_t)block[j], query[j]);
-        ok[j] = ksym__resolve(f->t, ub, query[j], &idx[j], &a[j], &size[j]);
+        uint32_t ub = bucket[j]    ? upper_bound_in(t, bucket[j][0], bucket[j][1], query[j])
+                    : block[j] < 0 ? 0
+                                   : finder_in_block(f, (uint32_t)block[j], query[j]);
+        ok[j] = ksym__resolve(t, ub, query[j], &idx[j], &a[j], &size[j]);
     }
 }
 
@@ -241,7 +278,7 @@ int64_t ksym_symbolize(const struct ksym_table *t, const uint64_t *addrs, size_t
     struct finder f;
     const struct finder *fp = NULL;
     if (!is_sorted(addrs, n)) {
-        finder_init(&f, t);
+        finder_init(&f, t, n);
         fp = &f;
     }
     struct part whole = {t, fp, addrs, n, indexes, offsets};
@@ -373,7 +410,7 @@ int64_t ksym_format(const struct ksym_table *t, const uint64_t *addrs, size_t n,
         return KSYM_EINVAL;
     struct last_name last = {-1, NULL, 0};
     struct finder f;
-    finder_init(&f, t);
+    finder_init(&f, t, n);
     size_t used = 0, k = 0;
     while (k < n) {
         size_t room = (buflen - used) / (KSYM_FORMAT_MAX + 1); /* whole lines that surely fit */

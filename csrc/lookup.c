@@ -33,6 +33,7 @@ void ksym_table_free(struct ksym_table *t)
 {
     if (!t)
         return;
+    ksym__addr_index_free(t);
     free(t->block);
     ksym__unmap(t);
     free(t);
@@ -369,10 +370,14 @@ static inline uint32_t upper_bound64(const uint8_t *a, uint32_t n, uint64_t q)
 }
 
 /* Do symbols i and i + 1 (i + 1 < count) belong to one region (the same
- * module, or both to the core kernel)?  One search of the module runs. */
+ * module, or both to the core kernel)?  A bit of the address index once a
+ * batch built it, else a search of the module runs. */
 static int same_region(const struct ksym_table *t, uint32_t i)
 {
     if (t->module_runs) {
+        const struct ksym_addr_index *x = ksym__addr_index_if_built(t);
+        if (x && x->run_start)
+            return !(x->run_start[(i + 1) / 8] >> ((i + 1) % 8) & 1);
         uint32_t r = run_of(t, i) + 1; /* the next run, which starts after i */
         return r >= t->module_nruns || ksym_rd32(t->module_runs + (size_t)r * 8) > i + 1;
     }
@@ -543,5 +548,8 @@ const uint8_t *ksym_seqs_bytes(const struct ksym_table *t, size_t *len)
 
 size_t ksym_memory_size(const struct ksym_table *t)
 {
-    return t ? sizeof *t + t->block_size : 0;
+    if (!t)
+        return 0;
+    const struct ksym_addr_index *x = ksym__addr_index_if_built(t);
+    return sizeof *t + t->block_size + (x ? x->bytes : 0);
 }

@@ -110,6 +110,11 @@ struct ksym_table {
     size_t provenance_len;
     uint64_t provenance_offset; /* ... its byte offset in the file */
 
+    /* The address index of batches (addrindex.c), built on first use and
+     * published atomically; NULL until then.  Read it through
+     * ksym__addr_index() / ksym__addr_index_if_built(). */
+    struct ksym_addr_index *addr_index;
+
     /* Decoded token table (derived from token_table/token_index): offset,
      * length and the first 8 bytes (zero-padded) of every token. */
     uint16_t tok_off[KSYM_TOKENS];
@@ -322,6 +327,47 @@ static inline int ksym__llvm_stem_may_exist(const struct ksym_table *t, const vo
     uint64_t h = ksym_hash(q, qlen), m = t->llvm_stem_bits - 1;
     uint64_t a = h & m, b = (h >> 32) & m;
     return (t->llvm_stems[a >> 3] >> (a & 7) & 1) && (t->llvm_stems[b >> 3] >> (b & 7) & 1);
+}
+
+/* ---- the address index of batches (addrindex.c) -------------------------- */
+
+#define KSYM_CLUSTERS_MAX 8
+/* Addresses [lo, lo + len) cut into nb buckets of 2^shift bytes: first[b]
+ * (b <= nb) symbols of the table lie below lo + (b << shift). */
+struct ksym_cluster {
+    uint64_t lo, len;
+    uint32_t shift, nb;
+    uint32_t *first;
+};
+struct ksym_addr_index {
+    uint32_t nclusters;
+    struct ksym_cluster c[KSYM_CLUSTERS_MAX];
+    uint8_t *run_start; /* bit i: symbol i starts a module run (not the first); NULL without runs */
+    size_t bytes;       /* memory held, this struct included */
+};
+
+/* The table's address index, built now if it is not yet; NULL when the
+ * table is empty or memory ran out (search without it then). */
+const struct ksym_addr_index *ksym__addr_index(const struct ksym_table *t);
+void ksym__addr_index_free(struct ksym_table *t);
+
+static inline const struct ksym_addr_index *ksym__addr_index_if_built(const struct ksym_table *t)
+{
+    return __atomic_load_n(&t->addr_index, __ATOMIC_ACQUIRE);
+}
+
+/* The bucket of addr: entries [0] and [1] of the result bound the symbols
+ * at or below addr (every one below [0] is, none from [1] on); NULL when
+ * addr is in no indexed cluster. */
+static inline const uint32_t *ksym__bucket_of(const struct ksym_addr_index *x, uint64_t addr)
+{
+    for (uint32_t k = 0; k < x->nclusters; k++) {
+        const struct ksym_cluster *c = &x->c[k];
+        uint64_t d = addr - c->lo;
+        if (d < c->len)
+            return c->first + (d >> c->shift);
+    }
+    return NULL;
 }
 
 /* Internal functions shared between the .c files. */

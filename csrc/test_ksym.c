@@ -893,6 +893,61 @@ static void test_file(const char *path)
     free(text);
 }
 
+/* Unsorted batches search the address index (addrindex.c) the first big
+ * batch builds: clusters of addresses, one at the top of the address
+ * space, module runs, sizes.  Answers before the index exists (one by one)
+ * must equal the batch's and the one-by-one answers after it. */
+static void test_address_index(void)
+{
+    struct ksym_builder *b = ksym_builder_new();
+    const uint64_t bases[3] = {0x1000, 0xffffffffc0000000ull, UINT64_MAX - 3 * 1200 * 64};
+    const char *mods[3] = {NULL, "ext4", "kvm"};
+    uint64_t seed = 12345;
+    char name[32];
+    for (int c = 0; c < 3; c++) {
+        uint64_t a = bases[c];
+        for (int k = 0; k < 1200 * (c + 1); k++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            const char *m = mods[(seed >> 40) % 3 == 0 ? (seed >> 50) % 3 : 0];
+            uint64_t size = (seed >> 20) % 4 == 0 ? (seed >> 30) % 100 : 0;
+            int n = snprintf(name, sizeof name, "s%d_%d", c, k);
+            CHECK(ksym_builder_add_sized(b, a, size, 't', name, (size_t)n, m, m ? strlen(m) : 0) == 0);
+            a += (seed >> 33) % 64;
+        }
+    }
+    struct ksym_table *t;
+    CHECK(ksym_builder_finish(b, &t) == 0);
+    ksym_builder_free(b);
+    enum { N = 6000 };
+    uint64_t *q = malloc(N * sizeof *q), *off = malloc(N * sizeof *off);
+    int64_t *idx = malloc(N * sizeof *idx), *want = malloc(N * sizeof *want);
+    uint64_t *want_off = malloc(N * sizeof *want_off);
+    for (size_t k = 0; k < N; k++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        uint64_t base = bases[(seed >> 60) % 3];
+        q[k] = k % 97 == 0 ? seed : base + (seed >> 8) % (3 * 1200 * 64 + 4096) - 64;
+        struct ksym_addr_info info;
+        int hit = ksym_lookup_addr(t, q[k], &info, NULL, 0);
+        want[k] = hit ? (int64_t)info.index : -1;
+        want_off[k] = hit ? info.offset : 0;
+    }
+    size_t before = ksym_memory_size(t);
+    CHECK(ksym_symbolize(t, q, N, idx, off) == N);
+    CHECK(ksym_memory_size(t) > before); /* the index was built */
+    for (size_t k = 0; k < N; k++) {
+        CHECK_EQ(idx[k], want[k]);
+        CHECK_EQ(off[k], want_off[k]);
+        struct ksym_addr_info info;
+        int hit = ksym_lookup_addr(t, q[k], &info, NULL, 0);
+        CHECK_EQ(hit ? (int64_t)info.index : -1, want[k]);
+    }
+    CHECK(ksym_symbolize(t, q + 7, 100, idx, off) == 100); /* short: uses the built index */
+    for (size_t k = 0; k < 100; k++)
+        CHECK_EQ(idx[k], want[k + 7]);
+    free(q), free(off), free(idx), free(want), free(want_off);
+    ksym_table_free(t);
+}
+
 int main(int argc, char **argv)
 {
     test_validation();
@@ -900,6 +955,7 @@ int main(int argc, char **argv)
     test_order();
     test_compression_cases();
     test_text();
+    test_address_index();
     for (int i = 1; i < argc; i++)
         test_file(argv[i]);
     if (failures) {
