@@ -7,6 +7,7 @@ owns the C table through ``ffi.gc`` and turns C results into Python values.
 import contextlib
 import mmap
 import os
+import queue
 import threading
 from array import array
 from itertools import chain, repeat
@@ -311,11 +312,13 @@ class SymbolTable:
         """The kernel's text for each address, built in C, as a list of str:
         ``'%pS'`` ``name+0xoff/0xsize [module]``, ``'%ps'`` ``name [module]``,
         ``'%pB'`` as ``%pS`` for a return address (looks up ``addr - 1``).
-        An address no symbol covers prints as ``0x<hex>``, as the kernel's."""
+        An address no symbol covers prints as ``0x<hex>``, as the kernel's.
+        Long batches format their next chunk on a second thread while this
+        one makes the str objects of the current chunk."""
         lines = []
         # each chunk's text decoded straight from the C buffer while it is
         # still in cache: no joined copy of the whole text
-        for buf, size in self._format_chunks(addresses, style):
+        for buf, size in self._format_chunks(addresses, style, ahead=True):
             lines += str(ffi.buffer(buf, size - 1), "utf-8", "surrogateescape").split("\n")
         return lines
 
@@ -325,9 +328,11 @@ class SymbolTable:
         parts = [ffi.unpack(buf, size) for buf, size in self._format_chunks(addresses, style)]
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
-    def _format_chunks(self, addresses, style):
+    def _format_chunks(self, addresses, style, ahead=False):
         """``(char buffer, bytes used)`` per C call of ksym_format; a buffer
-        is reused by the next chunk, so use it before asking for more."""
+        is reused by a later chunk, so use it before asking for more.  With
+        ``ahead``, batches of more than one chunk are formatted on a second
+        thread (cffi drops the GIL in C), one chunk ahead of the caller."""
         try:
             code = getattr(lib, "KSYM_STYLE_" + batch.STYLES[style])
         except KeyError:
@@ -335,17 +340,63 @@ class SymbolTable:
         view, _ = batch.address_view(addresses)
         n = len(view)
         src = ffi.from_buffer("uint64_t[]", view)
-        chunk = min(self._FORMAT_CHUNK, max(n, 1))
-        buflen = chunk * (lib.KSYM_FORMAT_MAX + 1)
-        buf = self._new_uncleared("char[]", buflen)
-        written = ffi.new("size_t *")
-        done = 0
-        while done < n:
-            k = lib.ksym_format(self._table, src + done, min(chunk, n - done), code, buf, buflen, written)
-            if k <= 0:
-                raise Error(ffi.string(lib.ksym_strerror(k)).decode())
-            yield buf, written[0]
-            done += k
+        try:
+            chunk = min(self._FORMAT_CHUNK, max(n, 1))
+            buflen = chunk * (lib.KSYM_FORMAT_MAX + 1)
+            if ahead and n > chunk:
+                yield from self._format_ahead(src, n, chunk, code, buflen)
+                return
+            buf = self._new_uncleared("char[]", buflen)
+            written = ffi.new("size_t *")
+            done = 0
+            while done < n:
+                k = self._format_into(src + done, min(chunk, n - done), code, buf, buflen, written)
+                yield buf, written[0]
+                done += k
+        finally:
+            # End the export of the caller's buffer now: an exception's
+            # traceback may hold this frame in a cycle, and the garbage
+            # collector must not clear the memoryview while it is exported.
+            ffi.release(src)
+
+    def _format_into(self, src, count, code, buf, buflen, written):
+        k = lib.ksym_format(self._table, src, count, code, buf, buflen, written)
+        if k <= 0:
+            raise Error(ffi.string(lib.ksym_strerror(k)).decode())
+        return k
+
+    def _format_ahead(self, src, n, chunk, code, buflen):
+        """_format_chunks on a producer thread with two buffers: each goes
+        back to the producer once the caller asks for the next chunk."""
+        free, ready = queue.SimpleQueue(), queue.SimpleQueue()
+        for _ in range(2):
+            free.put((self._new_uncleared("char[]", buflen), ffi.new("size_t *")))
+
+        def produce():
+            done = 0
+            try:
+                while done < n:
+                    item = free.get()
+                    if item is None:  # the caller stopped early
+                        return
+                    buf, written = item
+                    done += self._format_into(src + done, min(chunk, n - done), code, buf, buflen, written)
+                    ready.put(item)
+            except BaseException as exc:  # raised again in the caller's thread
+                ready.put(exc)
+            ready.put(None)
+
+        producer = threading.Thread(target=produce, name="pysyms-format", daemon=True)
+        producer.start()
+        try:
+            while (item := ready.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item[0], item[1][0]
+                free.put(item)
+        finally:
+            free.put(None)
+            producer.join()
 
     # ---- table files (docs/format.md; csrc/file.c) ------------------------
 

@@ -3,6 +3,7 @@
 on generated tables and on the running kernel's."""
 
 import random
+import threading
 from array import array
 
 import pytest
@@ -156,6 +157,51 @@ def test_numpy_in_numpy_out(small):
     assert offsets.dtype == numpy.uint64
     assert indexes.tolist() == [0, -1, 1] and offsets.tolist() == [4, 0, 0]
     assert small.format(addresses) == ["f0+0x4/0x10", "0x1", "f1+0x0/0x10"]
+
+
+# ---- long batches: the next chunk formatted on a second thread ---------------------------
+
+
+def _formatter_threads():
+    return [t for t in threading.enumerate() if t.name == "pysyms-format"]
+
+
+def test_long_format_on_two_threads(c_impl, ref_impl, small):
+    """More addresses than one C call formats (table.py's _FORMAT_CHUNK):
+    the chunks come from a producer thread, in order, and it ends."""
+    rng = random.Random(4)
+    addresses = [rng.randrange(0xF00, 0x1700) for _ in range(3 * c_impl._FORMAT_CHUNK + 123)]
+    text = small.format(addresses, "%pS")
+    assert len(text) == len(addresses)
+    assert text == [kernel_text(small, a, "%pS") for a in addresses]
+    ref = ref_impl.from_records([(0x1000 + 0x10 * i, "T", f"f{i}", None) for i in range(100)])
+    assert text == ref.format(addresses, "%pS")
+    assert small.format_bytes(addresses) == "".join(line + "\n" for line in text).encode()
+    assert not _formatter_threads()
+
+
+def test_long_format_error_and_early_stop(small, monkeypatch):
+    """An error in the producer reaches the caller; a caller that stops
+    early ends the producer too."""
+    addresses = array("Q", [0x1000]) * (3 * small._FORMAT_CHUNK)
+    chunks = small._format_chunks(addresses, "%ps", ahead=True)
+    buf, size = next(chunks)
+    assert size > 0
+    chunks.close()
+    assert not _formatter_threads()
+    calls = []
+    real = type(small)._format_into
+
+    def failing(self, *args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise pysyms.Error("injected")
+        return real(self, *args)
+
+    monkeypatch.setattr(type(small), "_format_into", failing)
+    with pytest.raises(pysyms.Error, match="injected"):
+        small.format(addresses)
+    assert not _formatter_threads()
 
 
 # ---- the running kernel's table --------------------------------------------------------
