@@ -37,8 +37,8 @@ def summarize(path):
     for bench in run["benchmarks"]:  # ratios measured in alternation (test_suffix_ratio)
         info = bench.get("extra_info", {})
         if "ratio" in info:
-            print(f"{bench['name']}: {info['op_ns']:.0f} ns vs {info['base']} {info['base_ns']:.0f} ns"
-                  f" = {info['ratio']:.2f}x")
+            how = f"{info['speedup']:.1f}x faster" if "speedup" in info else f"{info['ratio']:.2f}x"
+            print(f"{bench['name']}: {info['op_ns']:.1f} ns vs {info['base']} {info['base_ns']:.0f} ns = {how}")
 
 
 def _fmt(seconds):

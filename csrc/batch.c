@@ -178,19 +178,38 @@ static void resolve_sorted(const struct ksym_table *t, struct cursor *c, uint64_
 }
 
 /* Symbols at or below addr among [lo, hi), knowing every one below lo is
- * and none from hi on: halve while the range is long, then count. */
+ * and none from hi on: halve while the range is long, then count the
+ * window of WINDOW addresses from lo without a branch (the addresses are
+ * sorted, so those past hi are above addr and add nothing). */
+enum { WINDOW = 8 };
 static uint32_t upper_bound_in(const struct ksym_table *t, uint32_t lo, uint32_t hi, uint64_t addr)
 {
-    while (hi - lo > 8) {
+    while (hi - lo > WINDOW) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (ksym_addr_at(t, mid) <= addr)
             lo = mid + 1;
         else
             hi = mid;
     }
-    while (lo < hi && ksym_addr_at(t, lo) <= addr)
-        lo++;
-    return lo;
+    if (t->count - lo < WINDOW) {
+        while (lo < hi && ksym_addr_at(t, lo) <= addr)
+            lo++;
+        return lo;
+    }
+    uint32_t below = 0;
+    if (t->addr_wide) {
+        const uint8_t *p = t->addresses + (size_t)lo * 8;
+        for (int k = 0; k < WINDOW; k++)
+            below += ksym_rd64(p + 8 * k) <= addr;
+    } else {
+        /* addr >= base here: the bucket's symbols below lo are <= addr */
+        uint64_t d = addr - t->base;
+        uint32_t q = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+        const uint8_t *p = t->addresses + (size_t)lo * 4;
+        for (int k = 0; k < WINDOW; k++)
+            below += ksym_rd32(p + 4 * k) <= q;
+    }
+    return lo + below;
 }
 
 /* Up to GROUP lookups at once, in stages that each start the memory loads
@@ -216,9 +235,17 @@ static void resolve_group(const struct finder *f, const uint64_t *query, size_t 
             finder_prefetch(f, block[j]);
         }
     }
-    for (size_t j = 0; j < m; j++)
-        if (bucket[j])
-            PREFETCH(t->addresses + (size_t)bucket[j][0] * width);
+    const uint8_t *run_start = f->ix ? f->ix->run_start : NULL;
+    for (size_t j = 0; j < m; j++) {
+        if (!bucket[j])
+            continue;
+        uint32_t lo = bucket[j][0];
+        PREFETCH(t->addresses + (size_t)lo * width);
+        if (t->count - lo >= WINDOW) /* the window may end in the next line */
+            PREFETCH(t->addresses + (size_t)(lo + WINDOW - 1) * width);
+        if (run_start)
+            PREFETCH(run_start + lo / 8);
+    }
     for (size_t j = 0; j < m; j++) {
         uint32_t ub = bucket[j]    ? upper_bound_in(t, bucket[j][0], bucket[j][1], query[j])
                     : block[j] < 0 ? 0
