@@ -496,6 +496,29 @@ static void sort_kernel_order(struct skey *k, struct skey *tmp, size_t n)
     }
 }
 
+/* ---- progress ----------------------------------------------------------------- */
+
+/* Where finish's phases end, in thousandths of the whole (their shares of
+ * the time on a kernel's symbols): compression rounds fill the span from
+ * PROGRESS_COMP_INIT to PROGRESS_ROUNDS one round at a time. */
+enum {
+    PROGRESS_SORT = 20,
+    PROGRESS_SETUP = 50,
+    PROGRESS_COMP_INIT = 250,
+    PROGRESS_ROUNDS = 900,
+    PROGRESS_NAMES = 950,
+};
+
+static void set_progress(uint32_t *progress, unsigned permille)
+{
+    __atomic_store_n(progress, permille, __ATOMIC_RELAXED);
+}
+
+unsigned ksym_builder_progress(const struct ksym_builder *b)
+{
+    return b ? __atomic_load_n(&b->progress, __ATOMIC_RELAXED) : 0;
+}
+
 /* ---- token compression --------------------------------------------------- */
 
 /* The kernel's greedy pair substitution with exact overlapping pair counts.
@@ -990,12 +1013,16 @@ static int file_log(struct comp *c, unsigned code)
     return 0;
 }
 
-static int compress(struct comp *c)
+static int compress(struct comp *c, uint32_t *progress)
 {
     PROF_START;
     if (comp_init(c))
         return -1;
     PROF("comp_init");
+    set_progress(progress, PROGRESS_COMP_INIT);
+    unsigned rounds = 0, done = 0;
+    for (int code = 0; code < 256; code++)
+        rounds += !c->kind[code];
     for (int code = 255; code >= 0; code--) {
         if (c->kind[code])
             continue;
@@ -1029,6 +1056,7 @@ static int compress(struct comp *c)
         visit(c, c->pool + c->lst_off[p], c->lst_len[p], a, b, (unsigned)code);
         if (file_log(c, (unsigned)code))
             return -1;
+        set_progress(progress, PROGRESS_COMP_INIT + (PROGRESS_ROUNDS - PROGRESS_COMP_INIT) * ++done / rounds);
     }
     PROF("rounds");
 #ifdef KSYM_PROFILE
@@ -1291,6 +1319,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     pthread_t thr;
 #endif
 
+    set_progress(&b->progress, 0);
     PROF_START;
     /* 1. Kernel order. */
     keys = malloc((n ? n : 1) * sizeof *keys);
@@ -1308,6 +1337,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     free(ktmp);
     ktmp = NULL;
     PROF("sort");
+    set_progress(&b->progress, PROGRESS_SORT);
 
     /* 2. Modules keep the builder's numbering: order of first appearance
      * among the records added. */
@@ -1352,6 +1382,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
         }
     }
     PROF("setup");
+    set_progress(&b->progress, PROGRESS_SETUP);
 
     /* 4. Name order and name index, on a second thread when there is
      * enough work, while this one compresses. */
@@ -1364,7 +1395,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
 #endif
 
     /* 5. Compression. */
-    if (compress(c))
+    if (compress(c, &b->progress))
         goto fail;
     free(c->pool);
     c->pool = NULL;
@@ -1404,6 +1435,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
             tt_len += tlen[code] + 1u;
     }
     PROF("compress");
+    set_progress(&b->progress, PROGRESS_ROUNDS);
     if (tt_len > 65535) {
         err = ksym__error(b, KSYM_E2BIG, 0, -1,
                           "token table is %zu bytes, more than 65535", tt_len);
@@ -1476,6 +1508,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
         name_job_run(&job);
     }
     PROF("names(wait)");
+    set_progress(&b->progress, PROGRESS_NAMES);
     if (job.err)
         goto fail;
     uint32_t slots = job.slots;
@@ -1620,6 +1653,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     t = NULL;
     blk = NULL;
     builder_reset(b);
+    set_progress(&b->progress, KSYM_PROGRESS_DONE);
     err = KSYM_OK;
     goto done;
 

@@ -44,6 +44,9 @@ struct ksym_builder {
     uint64_t *sizes;
     size_t sizes_cap;
     int allow_spaces;   /* names may hold ' ' (ksym_builder_allow_spaces) */
+    /* How far ksym_builder_finish has got, in thousandths: written with
+     * atomic stores, since other threads poll it (ksym_builder_progress). */
+    uint32_t progress;
 
     char msg[256];
     uint64_t err_line;

@@ -99,6 +99,12 @@ size_t ksym_builder_count(const struct ksym_builder *b);
  * left empty and may be reused or freed. */
 int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out);
 
+/* How far the running (or last) ksym_builder_finish has got, 0 to
+ * KSYM_PROGRESS_DONE, by its phases and its compression rounds.  Safe to
+ * call from another thread while finish runs: a progress bar polls it. */
+#define KSYM_PROGRESS_DONE 1000
+unsigned ksym_builder_progress(const struct ksym_builder *b);
+
 /* Details of the last error: a message without location, the 1-based text
  * line (0 if none) and the 0-based record number (-1 if none). */
 const char *ksym_builder_message(const struct ksym_builder *b);

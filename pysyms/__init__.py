@@ -13,6 +13,7 @@ from .errors import (AmbiguousSymbolError, CorruptTableError, Error, InvalidSymb
                      SymbolNotFoundError, ZeroAddressesError)
 from .kimage import KernelImageError
 from .matching import Match
+from .progress import reporting_progress
 from .symbol import AddressInfo, Symbol
 from .table import SymbolTable
 
@@ -31,5 +32,6 @@ __all__ = [
     "CorruptTableError",
     "KernelImageError",
     "Match",
+    "reporting_progress",
     "__version__",
 ]

@@ -48,6 +48,7 @@ import threading
 import time
 
 from . import stacks, tablefile
+from .progress import reporting_progress
 from ._native import ffi, lib
 from .errors import AmbiguousSymbolError, Error, ParseError, SymbolNotFoundError
 from .stats import table_stats
@@ -79,7 +80,7 @@ def cmd_build(args):
         raise Error("give either SOURCE or --vmlinux, not both")
     source = args.vmlinux or args.source_arg or args.source
     start = time.perf_counter()
-    with Progress(f"building table from {source}"):
+    with Progress(f"building table from {source}") as bar, reporting_progress(bar.update):
         if args.vmlinux is not None:
             table = SymbolTable.from_vmlinux(args.vmlinux, slide=args.slide)
         else:
@@ -414,9 +415,13 @@ _SPINNER = "|/-\\"
 
 
 class Progress:
-    """``with Progress("building table from X"):`` shows ``X ... | 1.5 s``, a
-    spinner and the time so far, on stderr when the block runs longer than PROGRESS_DELAY and
-    stderr is a terminal, then ``X ... done in N ms``; nothing otherwise."""
+    """``with Progress("building table from X") as bar:`` shows, on stderr
+    when the block runs longer than PROGRESS_DELAY and stderr is a
+    terminal, ``X ... [#####-----]  50% 1.5 s`` once ``bar.update(f)`` has
+    given the fraction done (a spinner before that), then ``X ... done in N
+    ms``; nothing otherwise."""
+
+    WIDTH = 24  # characters of the bar
 
     def __init__(self, what, stream=None, delay=None, interval=0.1):
         self.what = what
@@ -424,8 +429,13 @@ class Progress:
         self.delay = PROGRESS_DELAY if delay is None else delay
         self.interval = interval
         self.shown = False
+        self.fraction = None
         self._stop = threading.Event()
         self._thread = None
+
+    def update(self, fraction):
+        """The fraction of the work done, 0.0 to 1.0 (pysyms.reporting_progress calls it)."""
+        self.fraction = min(max(float(fraction), 0.0), 1.0)
 
     def _isatty(self):
         try:
@@ -433,13 +443,19 @@ class Progress:
         except (AttributeError, ValueError):
             return False
 
+    def _line(self, k, elapsed):
+        if self.fraction is None:
+            return f"{self.what} ... {_SPINNER[k % len(_SPINNER)]} {elapsed:.1f} s"
+        filled = int(self.fraction * self.WIDTH)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        return f"{self.what} ... [{bar}] {self.fraction:4.0%} {elapsed:.1f} s"
+
     def _spin(self):
         if self._stop.wait(self.delay):
             return
         k = 0
         while True:
-            elapsed = time.perf_counter() - self._start
-            self.stream.write(f"\r{self.what} ... {_SPINNER[k % len(_SPINNER)]} {elapsed:.1f} s")
+            self.stream.write("\r" + self._line(k, time.perf_counter() - self._start))
             self.stream.flush()
             self.shown = True
             k += 1
@@ -460,7 +476,8 @@ class Progress:
         self._thread.join()
         if self.shown:
             ms = (time.perf_counter() - self._start) * 1e3
-            self.stream.write(f"\r{self.what} ... {'failed' if exc_type else 'done'} in {ms:.0f} ms\n")
+            # \x1b[K clears the rest of the longer progress line
+            self.stream.write(f"\r\x1b[K{self.what} ... {'failed' if exc_type else 'done'} in {ms:.0f} ms\n")
             self.stream.flush()
         return False
 

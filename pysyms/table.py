@@ -13,7 +13,7 @@ from array import array
 from itertools import chain, repeat
 
 from ._native import ffi, lib
-from . import batch, elf, perfmap, tablefile
+from . import batch, elf, perfmap, progress, tablefile
 from .errors import CorruptTableError, Error, InvalidSymbolError, ParseError, ZeroAddressesError
 from .names import check_index, decode_name, encode_name, unpack_record
 from .matching import ANY_MODULE, KINDS, Match, parse_query, policy_code, select_match
@@ -150,7 +150,7 @@ class SymbolTable:
             if rc < 0:
                 _raise_build_error(builder, rc)
         out = ffi.new("struct ksym_table **")
-        rc = lib.ksym_builder_finish(builder, out)
+        rc = progress.finish(builder, out)
         if rc < 0:
             _raise_build_error(builder, rc)
         return cls(ffi.gc(out[0], lib.ksym_table_free), tablefile.build_provenance(source))

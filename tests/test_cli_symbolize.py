@@ -792,7 +792,7 @@ def test_build_progress_on_a_terminal(stack_table, monkeypatch, capsys):
     assert run(["build", "--source", source]) == 0
     text = tty.getvalue()
     assert text.startswith(f"\rbuilding table from {source} ... ")
-    assert re.search(r"\rbuilding table from .* \.\.\. done in \d+ ms\n$", text)
+    assert re.search(r"\r\x1b\[Kbuilding table from .* \.\.\. done in \d+ ms\n$", text)
     assert capsys.readouterr().out.startswith("built 10 symbols")
 
 
@@ -809,6 +809,47 @@ def test_build_progress_quiet_when_fast_or_not_a_terminal(stack_table, monkeypat
         import time
         time.sleep(0.05)
     assert plain.getvalue() == ""
+
+
+def _many_records(n):
+    return [(0x1000 + 16 * i, "tT"[i % 2], f"{('do_', 'sys_', '__x64_')[i % 3]}thing_{i}_{i % 977}", None)
+            for i in range(n)]
+
+
+def test_build_reports_its_progress():
+    """The C build's own progress (phases, then compression rounds) reaches
+    the callback: rising fractions from 0 to 1, the last one 1.0."""
+    records = _many_records(150_000)
+    seen = []
+    with pysyms.reporting_progress(seen.append, interval=0.002):
+        table = pysyms.SymbolTable.from_records(records)
+    assert len(table) == len(records)
+    assert seen[-1] == 1.0
+    assert seen == sorted(seen) and 0.0 <= seen[0]
+    assert len(set(seen)) >= 3, seen  # several steps were seen on the way
+    # a build that fails in C (its token table would pass 64 KiB) is not done
+    alphabet = "abcdefghijklmnopqrstuvwxyz"
+    too_long = [(0x1000 + 16 * k, "T", "a" * 509 + c1 + c2, None)
+                for k, (c1, c2) in enumerate((x, y) for x in alphabet[:20] for y in alphabet[:15])]
+    failed = []
+    with pysyms.reporting_progress(failed.append, interval=0.0001):
+        with pytest.raises(pysyms.Error, match="token table"):
+            pysyms.SymbolTable.from_records(too_long)
+    assert 1.0 not in failed
+    # outside a block nothing is reported
+    before = len(seen)
+    pysyms.SymbolTable.from_records(records[:1000])
+    assert len(seen) == before
+
+
+def test_progress_bar_on_a_terminal():
+    tty = FakeTTY()
+    with cli.Progress("building table from big", stream=tty, delay=0.0, interval=0.005) as bar, \
+            pysyms.reporting_progress(bar.update, interval=0.002):
+        pysyms.SymbolTable.from_records(_many_records(150_000))
+    text = tty.getvalue()
+    assert re.search(r"building table from big \.\.\. \[[#-]{24}\] +\d+% \d+\.\d s", text), text[-300:]
+    assert text.endswith("ms\n") and "done in" in text
 
 
 def test_progress_reports_failure():
