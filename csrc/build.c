@@ -1223,7 +1223,7 @@ struct name_job {
     size_t n;
     struct nsrc src;
     uint8_t *seqs;   /* out: n x 3 bytes, big-endian */
-    uint8_t *hash;   /* out: slots x u32 */
+    uint8_t *hash;   /* out: slots x u32, the first words of the table's slots */
     uint8_t *sample; /* out: ceil(n / KSYM_NAME_SAMPLE) x KSYM_SAMPLE_BYTES */
     uint32_t slots;
     int err;
@@ -1312,6 +1312,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     uint16_t *nlen = NULL;
     struct ksym_table *t = NULL;
     uint8_t *blk = NULL;
+    uint32_t *recoff = NULL; /* per symbol: its record's offset in names */
     struct name_job job;
     memset(&job, 0, sizeof job);
     int threaded = 0;
@@ -1519,10 +1520,11 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     uint64_t stem_bits = 64;
     while (stem_bits < 16 * (uint64_t)nllvm)
         stem_bits <<= 1;
-    size_t o_stems = align_up(o_hash + (size_t)slots * 4, 8);
+    size_t o_stems = align_up(o_hash + (size_t)slots * 8, 8);
     size_t total_size = align_up(o_stems + (size_t)(stem_bits / 8), 8);
     blk = calloc(1, total_size ? total_size : 8);
-    if (!blk)
+    recoff = malloc((n ? n : 1) * sizeof *recoff);
+    if (!blk || !recoff)
         goto fail;
 
     /* names, markers, fine offsets */
@@ -1535,6 +1537,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
                 ksym_wr32(blk + o_fine + (i / KSYM_FINE_STRIDE) * 4, (uint32_t)o);
             const uint8_t *x = c->buf + c->start[i];
             size_t L = sym_len(x);
+            recoff[i] = (uint32_t)o;
             if (L > KSYM_LEN_1BYTE_MAX) {
                 blk[o++] = (uint8_t)((L & 0x7F) | 0x80);
                 blk[o++] = (uint8_t)(L >> 7);
@@ -1602,7 +1605,15 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     }
     /* the name sample and the name hash */
     memcpy(blk + o_sample, job.sample, nsamp * KSYM_SAMPLE_BYTES);
-    memcpy(blk + o_hash, job.hash, (size_t)slots * 4);
+    /* name hash: each slot's word, and the record offset of its symbol */
+    for (size_t k = 0; k < slots; k++) {
+        uint32_t v = ksym_rd32(job.hash + k * 4);
+        if (!v)
+            continue;
+        uint32_t idx = ksym_rdseq(job.seqs + (size_t)((v & 0xFFFFFF) - 1) * 3);
+        ksym_wr32(blk + o_hash + k * 8, v);
+        ksym_wr32(blk + o_hash + k * 8 + 4, recoff[idx]);
+    }
     for (size_t i = 0; nllvm && i < n; i++) {
         size_t cut = ksym_strip_llvm((const char *)nptr[i], nlen[i]);
         if (cut == nlen[i])
@@ -1684,5 +1695,6 @@ done:
     free(nlen);
     free(t);
     free(blk);
+    free(recoff);
     return err;
 }

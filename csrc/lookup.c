@@ -278,12 +278,16 @@ int64_t ksym__find_first(const struct ksym_table *t, const uint8_t *q, size_t ql
     uint32_t fp = (uint32_t)(h >> 57);
     uint32_t s = ksym_hash_slot(h, t->hash_slots);
     for (;;) {
-        uint32_t v = ksym_rd32(t->hash + (size_t)s * 4);
+        const uint8_t *slot = t->hash + (size_t)s * 8;
+        uint32_t v = ksym_rd32(slot);
         if (!v)
             return -1;
         if ((v >> 25) == fp) {
             uint32_t pos = (v & 0xFFFFFF) - 1;
-            if (pos_equals(t, pos, q, qlen)) {
+#if defined(__GNUC__)
+            __builtin_prefetch(t->seqs + (size_t)pos * 3); /* what callers read next */
+#endif
+            if (rec_equals(t, t->names + ksym_rd32(slot + 4), q, qlen)) {
                 if (unique)
                     *unique = (v >> 24) & 1;
                 return pos;

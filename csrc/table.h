@@ -34,14 +34,18 @@
  *                 (ksym__resolve).
  *   fine          ceil(count / KSYM_FINE_STRIDE) x u32: offset in names of
  *                 the record of symbol k * KSYM_FINE_STRIDE.
- *   hash          hash_slots x u32 (NULL, hash_slots 0, in a table read
- *                 from a file: names are then found by binary search), open addressing with linear probing over
- *                 the DISTINCT names.  Slot value = (fingerprint << 25) |
- *                 (unique << 24) | (pos + 1), 0 = empty, where pos is the
- *                 name-order position (in seqs_of_names) of the first,
- *                 lowest-address, symbol of that name, and unique says no
- *                 other symbol has the name.  Query it only through
- *                 ksym__find_first() (lookup.c).
+ *   hash          hash_slots x (u32, u32) (NULL, hash_slots 0, in a table
+ *                 read from a file: names are then found by binary search),
+ *                 open addressing with linear probing over the DISTINCT
+ *                 names.  First word = (fingerprint << 25) | (unique << 24)
+ *                 | (pos + 1), 0 = empty, where pos is the name-order
+ *                 position (in seqs_of_names) of the first, lowest-address,
+ *                 symbol of that name, and unique says no other symbol has
+ *                 the name; second word = the offset in names of that
+ *                 symbol's record, so that checking a candidate reads the
+ *                 record at once (no seqs_of_names, fine offsets or walk
+ *                 first).  Query it only through ksym__find_first()
+ *                 (lookup.c).
  *                 For h = ksym_hash(name): home slot =
  *                 (uint32_t)(((uint64_t)(uint32_t)h * hash_slots) >> 32),
  *                 fingerprint = h >> 57 (7 bits).  Names are inserted in name
