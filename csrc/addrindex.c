@@ -11,7 +11,9 @@
  * addresses, instead of a binary search.
  *
  * It also marks where module runs start, so that telling whether two
- * neighbours share a region is one bit instead of a search of the runs.
+ * neighbours share a region is one bit instead of a search of the runs,
+ * and keeps the top array of the two-level search (batch.c) for addresses
+ * outside the clusters, which batches would otherwise build each call.
  *
  * The table is otherwise immutable; the index is published with one atomic
  * compare-and-swap, so concurrent batches (cffi drops the GIL) either build
@@ -86,6 +88,16 @@ static uint32_t find_clusters(const struct ksym_table *t, uint32_t *start, uint3
     return k;
 }
 
+void ksym__top_fill(const struct ksym_table *t, struct ksym_top *top)
+{
+    top->shift = 0;
+    while (((uint64_t)t->count + (1u << top->shift) - 1) >> top->shift > KSYM_TOP_MAX)
+        top->shift++;
+    top->ntop = (uint32_t)(((uint64_t)t->count + (1u << top->shift) - 1) >> top->shift);
+    for (uint32_t j = 0; j < top->ntop; j++)
+        top->addr[j] = ksym_addr_at(t, j << top->shift);
+}
+
 /* Bit i set: symbol i starts a module run other than the first. */
 static uint8_t *mark_run_starts(const struct ksym_table *t)
 {
@@ -116,6 +128,7 @@ static struct ksym_addr_index *index_build(const struct ksym_table *t)
     if (!x)
         return NULL;
     x->bytes = sizeof *x;
+    ksym__top_fill(t, &x->top);
     uint32_t start[KSYM_CLUSTERS_MAX], count[KSYM_CLUSTERS_MAX];
     uint32_t k = find_clusters(t, start, count);
     for (uint32_t j = 0; j < k; j++) {

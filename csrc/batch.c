@@ -32,17 +32,16 @@ static int is_sorted(const uint64_t *a, size_t n)
 }
 
 /* A two-level search for unsorted batches: every 2^shift-th address in a
- * small array that stays in the L1 cache, searched first, so that the
- * search of the big address array touches one block of 2^shift entries
- * instead of a cache line per halving.  Built per batch, on the stack. */
-#ifndef TOP_MAX
-#define TOP_MAX 4096
-#endif
+ * small array that stays in the L1 cache (struct ksym_top), searched
+ * first, so that the search of the big address array touches one block of
+ * 2^shift entries instead of a cache line per halving.  The table's
+ * address index keeps one; without an index a batch builds its own, on
+ * the stack.  Addresses the index's buckets cover skip it. */
 struct finder {
     const struct ksym_table *t;
     const struct ksym_addr_index *ix; /* searched first when not NULL (addrindex.c) */
-    uint32_t ntop, shift;
-    uint64_t top[TOP_MAX];
+    const struct ksym_top *top;       /* &ix->top, or &own */
+    struct ksym_top own;
 };
 
 /* Batches at least this long build the table's address index (a pass over
@@ -50,16 +49,17 @@ struct finder {
  * ones use it only when an earlier batch built it. */
 #define INDEX_MIN_BATCH 4096
 
+/* f is not copied once initialised: f->top may point into it. */
 static void finder_init(struct finder *f, const struct ksym_table *t, size_t batch)
 {
     f->t = t;
     f->ix = batch >= INDEX_MIN_BATCH ? ksym__addr_index(t) : ksym__addr_index_if_built(t);
-    f->shift = 0;
-    while (((uint64_t)t->count + (1u << f->shift) - 1) >> f->shift > TOP_MAX)
-        f->shift++;
-    f->ntop = (uint32_t)(((uint64_t)t->count + (1u << f->shift) - 1) >> f->shift);
-    for (uint32_t j = 0; j < f->ntop; j++)
-        f->top[j] = ksym_addr_at(t, j << f->shift);
+    if (f->ix) {
+        f->top = &f->ix->top;
+    } else {
+        ksym__top_fill(t, &f->own);
+        f->top = &f->own;
+    }
 }
 
 /* Step 1 of a finder search: the block of addr (top index), or -1 when
@@ -68,13 +68,14 @@ static void finder_init(struct finder *f, const struct ksym_table *t, size_t bat
  * binary search. */
 static int64_t finder_block(const struct finder *f, uint64_t addr)
 {
-    uint32_t base = 0, n = f->ntop;
+    const uint64_t *top = f->top->addr;
+    uint32_t base = 0, n = f->top->ntop;
     while (n > 1) {
         uint32_t half = n / 2;
-        base = f->top[base + half] <= addr ? base + half : base;
+        base = top[base + half] <= addr ? base + half : base;
         n -= half;
     }
-    return f->top[base] > addr ? -1 : (int64_t)base;
+    return top[base] > addr ? -1 : (int64_t)base;
 }
 
 /* Step 2: addresses[block << shift] <= addr < addresses[(block + 1) << shift],
@@ -82,7 +83,7 @@ static int64_t finder_block(const struct finder *f, uint64_t addr)
 static uint32_t finder_in_block(const struct finder *f, uint32_t block, uint64_t addr)
 {
     const struct ksym_table *t = f->t;
-    uint32_t lo = block << f->shift, end = (block + 1) << f->shift;
+    uint32_t lo = block << f->top->shift, end = (block + 1) << f->top->shift;
     if (end > t->count)
         end = t->count;
     uint32_t n = end - lo;
@@ -107,8 +108,8 @@ static void finder_prefetch(const struct finder *f, int64_t block)
         return;
     const struct ksym_table *t = f->t;
     size_t width = t->addr_wide ? 8 : 4;
-    const uint8_t *p = t->addresses + ((size_t)block << f->shift) * width;
-    size_t bytes = ((size_t)1 << f->shift) * width;
+    const uint8_t *p = t->addresses + ((size_t)block << f->top->shift) * width;
+    size_t bytes = ((size_t)1 << f->top->shift) * width;
     for (size_t o = 0; o < bytes && o < 256; o += 64)
         PREFETCH(p + o);
 }

@@ -343,7 +343,17 @@ struct ksym_cluster {
     uint32_t shift, nb;
     uint32_t *first;
 };
+/* The top array of a two-level search: every 2^shift-th address (ntop of
+ * them, at most KSYM_TOP_MAX), small enough to stay in the L1 cache. */
+#define KSYM_TOP_MAX 4096
+struct ksym_top {
+    uint32_t ntop, shift;
+    uint64_t addr[KSYM_TOP_MAX];
+};
+void ksym__top_fill(const struct ksym_table *t, struct ksym_top *top);
+
 struct ksym_addr_index {
+    struct ksym_top top; /* for addresses outside the clusters */
     uint32_t nclusters;
     struct ksym_cluster c[KSYM_CLUSTERS_MAX];
     uint8_t *run_start; /* bit i: symbol i starts a module run (not the first); NULL without runs */
