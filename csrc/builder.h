@@ -61,6 +61,18 @@ struct ksym_mark {
 void ksym__mark(const struct ksym_builder *b, struct ksym_mark *m);
 void ksym__rollback(struct ksym_builder *b, const struct ksym_mark *m);
 
+/* Text parsed in pieces of whole lines (parse.c; readfd.c feeds it): the
+ * last line number reached, the records added, whether all addresses so
+ * far were zero.  Start at {0, 0, 1}. */
+struct ksym_text_state {
+    uint64_t line;
+    size_t added;
+    int all_zero;
+};
+int ksym__parse_lines(struct ksym_builder *b, const char *text, size_t len, struct ksym_text_state *st);
+int ksym__text_checks(struct ksym_builder *b, const struct ksym_mark *mark,
+                      const struct ksym_text_state *st);
+
 /* Make room for more records and name bytes (a hint: failures are ignored
  * here and reported by the add that runs out). */
 void ksym__reserve(struct ksym_builder *b, size_t more_recs, size_t more_name_bytes);

@@ -95,6 +95,13 @@ int ksym_builder_set_region_end(struct ksym_builder *b, const char *module, size
 /* Number of records added so far. */
 size_t ksym_builder_count(const struct ksym_builder *b);
 
+/* ksym_builder_add_text for all the bytes of fd, read to its end (fd is
+ * not closed): a second thread reads while this one parses the lines
+ * already read, which hides the parse behind a slow source such as
+ * /proc/kallsyms.  Same lines, checks and errors as ksym_builder_add_text;
+ * a failed read gives KSYM_EIO ("cannot read: ...") and adds nothing. */
+int ksym_builder_add_fd(struct ksym_builder *b, int fd);
+
 /* Sort, compress and index the records into a new table.  The builder is
  * left empty and may be reused or freed. */
 int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out);

@@ -87,24 +87,21 @@ struct field {
     int odd; /* holds a byte <= 0x20 that is not a separator (\v, \f, \r, ...) */
 };
 
-int ksym_builder_add_text(struct ksym_builder *b, const char *text, size_t len)
+/* Parse whole lines: text[0..len) ends just after a '\n', or is the end of
+ * the input.  Lines are numbered on from st->line; st counts what was
+ * added.  Returns 0, or the error (with b's message set) of the first bad
+ * line; the caller rolls back. */
+int ksym__parse_lines(struct ksym_builder *b, const char *text, size_t len, struct ksym_text_state *st)
 {
-    if (!b)
-        return KSYM_EINVAL;
-    if (!text && len)
-        return ksym__error(b, KSYM_EINVAL, 0, -1, "NULL text with a length");
-
-    struct ksym_mark mark;
-    ksym__mark(b, &mark);
     /* Typical lines are ~45 bytes with ~30-byte names. */
     ksym__reserve(b, len / 40 + 16, len - len / 4);
 
     const char *p = text, *end = text + len;
     const char *nul = len ? memchr(text, 0, len) : NULL;
-    uint64_t line = 0;
+    uint64_t line = st->line;
     size_t added = 0;
     int all_zero = 1;
-    int err;
+    int err = 0;
 
     while (p < end) {
         line++;
@@ -207,18 +204,42 @@ int ksym_builder_add_text(struct ksym_builder *b, const char *text, size_t len)
         added++;
         all_zero &= (addr == 0);
     }
-    if (added == 0)
+fail:
+    st->line = line;
+    st->added += added;
+    st->all_zero &= all_zero;
+    return err;
+}
+
+/* The checks of a whole input once its last line is parsed. */
+int ksym__text_checks(struct ksym_builder *b, const struct ksym_mark *mark,
+                      const struct ksym_text_state *st)
+{
+    if (st->added == 0)
         return ksym__error(b, KSYM_EEMPTY, 0, -1, "no symbols");
-    if (all_zero) {
-        ksym__rollback(b, &mark);
+    if (st->all_zero) {
+        ksym__rollback(b, mark);
         return ksym__error(b, KSYM_EZEROADDR, 0, -1,
                            "all %zu addresses are zero: the kernel hides them (kptr_restrict); "
                            "read /proc/kallsyms as root",
-                           added);
+                           st->added);
     }
     return KSYM_OK;
+}
 
-fail:
-    ksym__rollback(b, &mark);
-    return err;
+int ksym_builder_add_text(struct ksym_builder *b, const char *text, size_t len)
+{
+    if (!b)
+        return KSYM_EINVAL;
+    if (!text && len)
+        return ksym__error(b, KSYM_EINVAL, 0, -1, "NULL text with a length");
+    struct ksym_mark mark;
+    ksym__mark(b, &mark);
+    struct ksym_text_state st = {0, 0, 1};
+    int err = ksym__parse_lines(b, text, len, &st);
+    if (err) {
+        ksym__rollback(b, &mark);
+        return err;
+    }
+    return ksym__text_checks(b, &mark, &st);
 }

@@ -948,6 +948,59 @@ static void test_address_index(void)
     ksym_table_free(t);
 }
 
+/* ksym_builder_add_fd (readfd.c) equals ksym_builder_add_text on the same
+ * bytes: lines cut by the reader's 256 KiB chunks, a last line without
+ * '\n', and an error past the first chunk at the same line. */
+static int build_fd(const char *text, size_t len, struct ksym_table **t, uint64_t *line)
+{
+    FILE *f = tmpfile();
+    if (!f || fwrite(text, 1, len, f) != len || fflush(f) || fseek(f, 0, SEEK_SET))
+        return -100;
+    struct ksym_builder *b = ksym_builder_new();
+    int rc = ksym_builder_add_fd(b, fileno(f));
+    *line = ksym_builder_error_line(b);
+    if (rc == 0)
+        rc = ksym_builder_finish(b, t);
+    ksym_builder_free(b);
+    fclose(f);
+    return rc;
+}
+
+static void test_add_fd(void)
+{
+    size_t cap = 3u << 20, len = 0;
+    char *text = malloc(cap);
+    for (int k = 0; len + 128 < cap; k++)
+        len += (size_t)snprintf(text + len, cap - len, "%016llx t fd_sym_%d_%.*s\n",
+                                0x1000ull + 16u * (unsigned)k, k, k % 50, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    len--; /* no final newline */
+    struct ksym_builder *b = ksym_builder_new();
+    struct ksym_table *want, *got;
+    CHECK(ksym_builder_add_text(b, text, len) == 0);
+    CHECK(ksym_builder_finish(b, &want) == 0);
+    ksym_builder_free(b);
+    uint64_t line;
+    CHECK(build_fd(text, len, &got, &line) == 0);
+    size_t l1, l2;
+    const uint8_t *n1 = ksym_names_bytes(want, &l1), *n2 = ksym_names_bytes(got, &l2);
+    CHECK(ksym_count(want) == ksym_count(got) && l1 == l2 && !memcmp(n1, n2, l1));
+    ksym_table_free(want);
+    ksym_table_free(got);
+    /* a bad line in the middle of the second chunk */
+    size_t at = (256u << 10) + 1000;
+    while (text[at] != '\n')
+        at++;
+    text[at + 1] = 'z';
+    b = ksym_builder_new();
+    int rc = ksym_builder_add_text(b, text, len);
+    uint64_t want_line = ksym_builder_error_line(b);
+    ksym_builder_free(b);
+    CHECK(rc == KSYM_EPARSE && want_line > 1000);
+    CHECK(build_fd(text, len, &got, &line) == KSYM_EPARSE);
+    CHECK_EQ(line, want_line);
+    free(text);
+}
+
 int main(int argc, char **argv)
 {
     test_validation();
@@ -956,6 +1009,7 @@ int main(int argc, char **argv)
     test_compression_cases();
     test_text();
     test_address_index();
+    test_add_fd();
     for (int i = 1; i < argc; i++)
         test_file(argv[i]);
     if (failures) {

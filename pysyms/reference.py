@@ -29,7 +29,7 @@ from .names import check_index, decode_name, encode_name, unpack_record
 from .matching import (ANY_MODULE, Match, glob_literal_prefix, glob_regex, match_kind, parse_query,
                        policy_code, select_match)
 from .perfmap import is_perf_map_path, parse_perf_map
-from .sources import parse_text, read_file
+from .sources import parse_text, read_fd, read_file
 from .symbol import AddressInfo, Symbol
 from .tablefile import (build_provenance, encode_provenance, is_live, live_region_ends, staleness,
                         write_atomically)
@@ -568,6 +568,12 @@ class SymbolTable:
         if region_ends is None and is_live(path):
             region_ends = live_region_ends()
         return cls.from_text(read_file(path), os.fspath(path), region_ends)
+
+    @classmethod
+    def from_fd(cls, fd, path=None, region_ends=None):
+        """Build from the text read from file descriptor ``fd`` to its end;
+        ``path`` names the source in errors.  ``fd`` stays open."""
+        return cls.from_text(read_fd(fd, path), path, region_ends)
 
     @classmethod
     def from_elf(cls, path, *, which="auto", module=None):

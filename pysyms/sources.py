@@ -20,6 +20,7 @@ form feed or carriage return after the split is an error of its line: no
 symbol may hold whitespace (ksym_builder_add rejects it).
 """
 
+import os
 import re
 
 from . import _format
@@ -49,6 +50,19 @@ def read_file(path):
             return source.read()
     except OSError as exc:
         raise ParseError(f"cannot read: {exc.strerror}", path) from exc
+
+
+def read_fd(fd, path=None):
+    """Everything file descriptor ``fd`` holds, from its position to its
+    end, as bytes; a failed read raises :class:`ParseError` naming ``path``
+    (the message of the C reader, ``ksym_builder_add_fd``)."""
+    chunks = []
+    try:
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+    except OSError as exc:
+        raise ParseError(f"cannot read: {exc.strerror}", path) from exc
+    return b"".join(chunks)
 
 
 def _needs_exact_split(data):

@@ -250,7 +250,25 @@ class SymbolTable:
             return cls.from_elf(path)
         if region_ends is None and tablefile.is_live(path):
             region_ends = tablefile.live_region_ends()
-        return cls.from_text(read_file(path), os.fspath(path), region_ends)
+        try:
+            source = open(path, "rb")
+        except OSError as exc:
+            raise ParseError(f"cannot read: {exc.strerror}", os.fspath(path)) from exc
+        with source:
+            return cls.from_fd(source.fileno(), os.fspath(path), region_ends)
+
+    @classmethod
+    def from_fd(cls, fd, path=None, region_ends=None):
+        """Build from the text read from file descriptor ``fd`` to its end
+        (kallsyms, System.map or nm format, as :meth:`from_text`), parsed in
+        C while a second thread reads: the parse of a slow source such as
+        ``/proc/kallsyms`` hides behind its reading.  ``path`` names the
+        source in errors.  ``fd`` stays open."""
+        builder = _new_builder()
+        rc = lib.ksym_builder_add_fd(builder, fd)
+        if rc < 0:
+            _raise_text_error(builder, rc, path)
+        return cls._finish(builder, path, region_ends)
 
     @classmethod
     def from_kallsyms(cls, path="/proc/kallsyms", region_ends=None):
