@@ -65,6 +65,8 @@ struct carry {
 
 static int carry_add(struct carry *c, const char *p, size_t n)
 {
+    if (n == 0)
+        return 0; /* c->buf may still be NULL */
     if (c->len + n > c->cap) {
         size_t cap = c->cap ? c->cap : 1024;
         while (cap < c->len + n)
