@@ -49,6 +49,17 @@ def asan_binary(tmp_path_factory):
     return build_sanitized(tmp_path_factory, TEST_PROGRAM)
 
 
+def build_fuzz_driver(tmp_path_factory, source, switch):
+    """A fuzz target (csrc/fuzz_*.c, an empty translation unit by default)
+    built under ASan/UBSan with its standalone driver turned on: every core
+    source plus a two-line file that defines ``switch`` and includes it."""
+    if not source.is_file():
+        pytest.skip(f"{source} does not exist yet")
+    program = tmp_path_factory.mktemp(f"{source.stem}_src") / f"{source.stem}_driver.c"
+    program.write_text(f'#define {switch} 1\n#include "{source.name}"\n')
+    return build_sanitized(tmp_path_factory, program)
+
+
 def run_sanitized(binary, *args):
     env = dict(os.environ, **SAN_ENV)
     result = subprocess.run([str(binary), *map(str, args)], capture_output=True, text=True,

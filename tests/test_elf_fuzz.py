@@ -19,7 +19,7 @@ import subprocess
 import pytest
 
 from pysyms import elf
-from test_c_sanitizers import CSRC, build_sanitized, run_sanitized
+from test_c_sanitizers import CSRC, build_fuzz_driver, run_sanitized
 from test_elf import AS, GCC, RULES_ASM, build_programs
 
 FUZZ_SOURCE = CSRC / "fuzz_elf.c"
@@ -29,14 +29,8 @@ MIN_RUNS_PER_SECOND = 10  # 250 to 300 seen under these sanitizer options on a 2
 
 @pytest.fixture(scope="module")
 def fuzz_binary(tmp_path_factory):
-    """The driver under ASan/UBSan: every csrc/*.c that is not a test_
-    program (fuzz_elf.c among them, empty without KSYM_FUZZ_ELF) plus a
-    two-line file that includes fuzz_elf.c with its driver turned on."""
-    if not FUZZ_SOURCE.is_file():
-        pytest.skip(f"{FUZZ_SOURCE} does not exist yet")
-    program = tmp_path_factory.mktemp("fuzz_elf_src") / "fuzz_elf_driver.c"
-    program.write_text('#define KSYM_FUZZ_ELF 1\n#include "fuzz_elf.c"\n')
-    return build_sanitized(tmp_path_factory, program)
+    """The driver under ASan/UBSan (fuzz_elf.c with KSYM_FUZZ_ELF)."""
+    return build_fuzz_driver(tmp_path_factory, FUZZ_SOURCE, "KSYM_FUZZ_ELF")
 
 
 @pytest.fixture(scope="module")

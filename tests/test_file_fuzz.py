@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from test_c_sanitizers import CSRC, build_sanitized, kallsyms_snapshot, run_sanitized
+from test_c_sanitizers import CSRC, build_fuzz_driver, kallsyms_snapshot, run_sanitized
 
 FUZZ_SOURCE = CSRC / "fuzz_file.c"
 SECONDS = float(os.environ.get("PYSYMS_FUZZ_SECONDS", "20"))
@@ -31,15 +31,8 @@ MIN_LOADED_FRACTION = 0.05
 
 @pytest.fixture(scope="module")
 def fuzz_binary(tmp_path_factory):
-    """The driver under ASan/UBSan.  build_sanitized compiles every csrc/*.c
-    that is not a test_ program, fuzz_file.c included (an empty translation
-    unit unless a fuzz build is asked for), plus the program given: here a
-    two-line file that includes fuzz_file.c with its driver turned on."""
-    if not FUZZ_SOURCE.is_file():
-        pytest.skip(f"{FUZZ_SOURCE} does not exist yet")
-    program = tmp_path_factory.mktemp("fuzz_src") / "fuzz_file_driver.c"
-    program.write_text('#define KSYM_FUZZ_STANDALONE 1\n#include "fuzz_file.c"\n')
-    return build_sanitized(tmp_path_factory, program)
+    """The driver under ASan/UBSan (fuzz_file.c with KSYM_FUZZ_STANDALONE)."""
+    return build_fuzz_driver(tmp_path_factory, FUZZ_SOURCE, "KSYM_FUZZ_STANDALONE")
 
 
 @pytest.fixture(scope="module")

@@ -457,14 +457,9 @@ FUZZ_SECONDS = float(os.environ.get("PYSYMS_FUZZ_SECONDS", "15"))
 
 
 def test_fuzz_kimage_asan(tmp_path_factory):
-    from test_c_sanitizers import CSRC, build_sanitized, run_sanitized
+    from test_c_sanitizers import CSRC, build_fuzz_driver, run_sanitized
 
-    source = CSRC / "fuzz_kimage.c"
-    program = tmp_path_factory.mktemp("fuzz_kimage_src") / "fuzz_kimage_driver.c"
-    program.write_text('#define KSYM_FUZZ_KIMAGE 1\n#include "fuzz_kimage.c"\n')
-    if not source.is_file():
-        pytest.skip(f"{source} missing")
-    binary = build_sanitized(tmp_path_factory, program)
+    binary = build_fuzz_driver(tmp_path_factory, CSRC / "fuzz_kimage.c", "KSYM_FUZZ_KIMAGE")
     seeds = tmp_path_factory.mktemp("kimage_seeds")
     for i, (name, layout) in enumerate(LAYOUTS):
         recs = ki.sample_records(300, seed=i, word=layout.word,
