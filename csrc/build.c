@@ -1,5 +1,5 @@
-/* build.c - the builder: records, validation, kernel order, the kernel's
- * greedy token compression, and the arrays of a finished table.
+/* build.c - the builder: records, validation, kernel order, and the
+ * arrays of a finished table (the token compression is compress.c).
  *
  * Written from the algorithm as described in DESIGN.md and
  * shared/notes/kernel-kallsyms.md; no kernel code is used.
@@ -23,6 +23,7 @@
 #endif
 
 #include "builder.h"
+#include "compress.h"
 #include "ksym.h"
 #include "table.h"
 
@@ -41,10 +42,7 @@ static double prof_ms(void)
         prof_last_ = now_;                                              \
     } while (0)
 #define PROF_START double prof_last_ = prof_ms()
-static size_t prof_visits, prof_rewrites, prof_logged, prof_lists, prof_listed;
-#define STAT(x) ((void)(x))
 #else
-#define STAT(x) ((void)0)
 #define PROF(label) ((void)0)
 #define PROF_START ((void)0)
 #endif
@@ -106,6 +104,7 @@ void ksym_builder_free(struct ksym_builder *b)
     free(b->mod_hash);
     free(b->region_end);
     free(b->sizes);
+    ksym__comp_free(b->comp);
     free(b);
 }
 
@@ -129,8 +128,7 @@ int64_t ksym_builder_error_record(const struct ksym_builder *b)
     return b ? b->err_record : -1;
 }
 
-/* Grow *p (elements of size sz) to hold at least need elements. */
-static int grow(void **p, size_t *cap, size_t need, size_t sz)
+int ksym__grow(void **p, size_t *cap, size_t need, size_t sz)
 {
     if (need <= *cap)
         return 0;
@@ -151,9 +149,9 @@ static int grow(void **p, size_t *cap, size_t need, size_t sz)
 void ksym__reserve(struct ksym_builder *b, size_t more_recs, size_t more_name_bytes)
 {
     if (b->nrecs + more_recs > b->nrecs)
-        grow((void **)&b->recs, &b->recs_cap, b->nrecs + more_recs, sizeof *b->recs);
+        ksym__grow((void **)&b->recs, &b->recs_cap, b->nrecs + more_recs, sizeof *b->recs);
     if (b->names_len + more_name_bytes > b->names_len)
-        grow((void **)&b->names, &b->names_cap, b->names_len + more_name_bytes, 1);
+        ksym__grow((void **)&b->names, &b->names_cap, b->names_len + more_name_bytes, 1);
 }
 
 void ksym__mark(const struct ksym_builder *b, struct ksym_mark *m)
@@ -171,6 +169,10 @@ void ksym__rollback(struct ksym_builder *b, const struct ksym_mark *m)
     b->nrecs = m->nrecs;
     b->names_len = m->names_len;
     b->last_mod = 0;
+    if (b->comp && b->comp->n > b->nrecs) { /* prepared dropped records */
+        ksym__comp_free(b->comp);
+        b->comp = NULL;
+    }
     if (b->nmods != m->nmods) {
         b->nmods = m->nmods;
         b->mods_len = m->mods_len;
@@ -281,7 +283,7 @@ int ksym_builder_set_region_end(struct ksym_builder *b, const char *module, size
         return ksym__error(b, KSYM_EINVAL, 0, -1, "module '%.*s' has no symbols",
                            (int)(module_len > 64 ? 64 : module_len), module);
     size_t old = b->region_end_cap;
-    if (grow((void **)&b->region_end, &b->region_end_cap, (size_t)value + 1, sizeof *b->region_end))
+    if (ksym__grow((void **)&b->region_end, &b->region_end_cap, (size_t)value + 1, sizeof *b->region_end))
         return ksym__error(b, KSYM_ENOMEM, 0, -1, "out of memory");
     if (b->region_end_cap > old)
         memset(b->region_end + old, 0, (b->region_end_cap - old) * sizeof *b->region_end);
@@ -315,8 +317,8 @@ static int mod_intern(struct ksym_builder *b, const char *s, size_t len, uint32_
     if (b->nmods >= KSYM_MAX_MODULES)
         return ksym__error(b, KSYM_ETOOMANY, 0, rec, "more than %d distinct modules",
                            KSYM_MAX_MODULES);
-    if (grow((void **)&b->modv, &b->nmods_cap, b->nmods + 1, sizeof *b->modv) ||
-        grow((void **)&b->mods, &b->mods_cap, b->mods_len + len, 1) ||
+    if (ksym__grow((void **)&b->modv, &b->nmods_cap, b->nmods + 1, sizeof *b->modv) ||
+        ksym__grow((void **)&b->mods, &b->mods_cap, b->mods_len + len, 1) ||
         ((b->nmods + 1) * 2 > b->mod_hash_slots &&
          mod_rehash(b, b->mod_hash_slots ? b->mod_hash_slots * 2 : 64)))
         return ksym__error(b, KSYM_ENOMEM, 0, rec, "out of memory");
@@ -360,7 +362,7 @@ static int note_size(struct ksym_builder *b, uint64_t size)
     if (!b->sizes && !size)
         return 0;
     size_t old = b->sizes ? b->sizes_cap : 0;
-    if (grow((void **)&b->sizes, &b->sizes_cap, b->nrecs + 1, sizeof *b->sizes))
+    if (ksym__grow((void **)&b->sizes, &b->sizes_cap, b->nrecs + 1, sizeof *b->sizes))
         return -1;
     if (b->sizes_cap > old)
         memset(b->sizes + old, 0, (b->sizes_cap - old) * sizeof *b->sizes);
@@ -375,8 +377,8 @@ int ksym__add_valid(struct ksym_builder *b, uint64_t address, uint64_t size, uns
     if (b->nrecs >= KSYM_MAX_SYMBOLS)
         return ksym__error(b, KSYM_ETOOMANY, 0, (int64_t)b->nrecs, "more than %d symbols",
                            KSYM_MAX_SYMBOLS);
-    if (grow((void **)&b->recs, &b->recs_cap, b->nrecs + 1, sizeof *b->recs) ||
-        grow((void **)&b->names, &b->names_cap, b->names_len + name_len, 1) ||
+    if (ksym__grow((void **)&b->recs, &b->recs_cap, b->nrecs + 1, sizeof *b->recs) ||
+        ksym__grow((void **)&b->names, &b->names_cap, b->names_len + name_len, 1) ||
         note_size(b, size))
         return ksym__error(b, KSYM_ENOMEM, 0, (int64_t)b->nrecs, "out of memory");
     uint32_t mod = 0;
@@ -498,573 +500,9 @@ static void sort_kernel_order(struct skey *k, struct skey *tmp, size_t n)
 
 /* ---- progress ----------------------------------------------------------------- */
 
-/* Where finish's phases end, in thousandths of the whole (their shares of
- * the time on a kernel's symbols): compression rounds fill the span from
- * PROGRESS_COMP_INIT to PROGRESS_ROUNDS one round at a time. */
-enum {
-    PROGRESS_SORT = 20,
-    PROGRESS_SETUP = 50,
-    PROGRESS_COMP_INIT = 250,
-    PROGRESS_ROUNDS = 900,
-    PROGRESS_NAMES = 950,
-};
-
-static void set_progress(uint32_t *progress, unsigned permille)
-{
-    __atomic_store_n(progress, permille, __ATOMIC_RELAXED);
-}
-
 unsigned ksym_builder_progress(const struct ksym_builder *b)
 {
     return b ? __atomic_load_n(&b->progress, __ATOMIC_RELAXED) : 0;
-}
-
-/* ---- token compression --------------------------------------------------- */
-
-/* The kernel's greedy pair substitution with exact overlapping pair counts.
- *
- * A round visits only the symbols listed for the chosen pair, so every pair
- * that can be chosen needs a list of the symbols containing it (a superset:
- * entries go stale when a neighbour's substitution destroys an occurrence,
- * and a visit then finds nothing).  Lists come from two places:
- *  - a pair that involves a code made in round c (and otherwise older codes
- *    or literals) is only ever created in round c: occurrences of c appear
- *    only in round c, and any later change of a neighbour of c makes a pair
- *    with a newer code.  So each round logs, per occurrence it replaces, the
- *    pairs it creates ((left, c) and (c, right)) with the symbol, and at the
- *    end of the round sorts that log into one list per new pair;
- *  - a pair of two literals is never created, only destroyed, so its current
- *    count bounds every later count.  The counts of chosen pairs never grow
- *    from round to round (a new pair's count is at most its round's count),
- *    so only literal pairs counting at least about the current best are
- *    listed, by one scan of all symbols; when a round picks a literal pair
- *    that is not listed yet, another scan lists the pairs down to a quarter
- *    of its count.
- * Lists are in ascending buffer order (a symbol may repeat, in adjacent
- * entries only), so visits walk the buffer forward.  A substitution updates
- * the counts of the pairs around each occurrence only, so counts stay exact
- * without recounting.  Counts are kept in blocks of 256 with a per-block
- * maximum, so picking the best pair does not scan all 65536. */
-
-#define NPAIRS 65536
-/* First listing of literal pairs: counts >= the best count / this. */
-#define LIT_LIST_DIV 64
-/* A later listing: counts >= the chosen pair's count / this. */
-#define LIT_RELIST_DIV 4
-
-struct comp {
-    /* Symbol strings (type + name) in table order, compressed in place.  A
-     * symbol is named by the offset of its codes in buf; the two bytes
-     * before hold its current length (little-endian). */
-    uint8_t *buf;
-    uint32_t *start; /* per symbol: offset of its codes */
-    uint32_t n;
-
-    uint32_t cnt[NPAIRS]; /* overlapping occurrences over all symbols, exact */
-    uint32_t bmax[256];   /* per block of 256 pairs: the largest count */
-    uint8_t dirty[256];   /* bmax may be too large: recompute */
-
-    /* Per pair: its symbol list pool[lst_off .. lst_off + lst_len), valid
-     * when listed (pairs with a made code are listed by their round). */
-    uint32_t lst_off[NPAIRS], lst_len[NPAIRS];
-    uint8_t listed[NPAIRS];
-    uint32_t *pool;
-    size_t npool, pool_cap;
-
-    /* This round's new pairs: symbol, and key = the other code (+ 256 when
-     * the new code is on the left); keycnt counts them per key. */
-    uint32_t *log_sym;
-    uint16_t *log_key;
-    size_t nlog, log_cap;
-    uint32_t cur; /* the symbol being rewritten */
-    uint32_t keycnt[512];
-
-    uint8_t tok_a[256], tok_b[256];
-    uint8_t kind[256]; /* 0 unused, 1 literal, 2 pair */
-    /* Expansions: each is a substring of a symbol string, so at most
-     * KSYM_NAME_MAX + 1 bytes; stored back to back. */
-    uint8_t tokbuf[256 * (KSYM_NAME_MAX + 1)];
-};
-
-#if defined(__GNUC__)
-#define PREFETCH(p) __builtin_prefetch(p)
-#else
-#define PREFETCH(p) ((void)0)
-#endif
-
-static inline size_t sym_len(const uint8_t *x)
-{
-    return x[-2] | ((size_t)x[-1] << 8);
-}
-
-static inline void pair_inc(struct comp *c, uint32_t p)
-{
-    uint32_t v = ++c->cnt[p];
-    if (v > c->bmax[p >> 8])
-        c->bmax[p >> 8] = v;
-}
-
-static inline void pair_dec(struct comp *c, uint32_t p)
-{
-    if (c->cnt[p] == c->bmax[p >> 8])
-        c->dirty[p >> 8] = 1;
-    c->cnt[p]--;
-}
-
-static inline void log_new(struct comp *c, unsigned key)
-{
-    c->log_sym[c->nlog] = c->cur;
-    c->log_key[c->nlog++] = (uint16_t)key;
-    c->keycnt[key]++;
-}
-
-/* Occurrence at r of (a, b) -> code.  The current string is out[0..w) +
- * x[r..L) (out may be x itself).  Updates the counts of the pairs around it
- * and logs the new ones, returns the new w. */
-static inline size_t replace_one(struct comp *c, uint8_t *out, const uint8_t *x, size_t L,
-                                 size_t w, size_t r, unsigned a, unsigned b, unsigned code)
-{
-    if (w > 0) {
-        uint32_t left = out[w - 1];
-        pair_dec(c, left | (a << 8));
-        pair_inc(c, left | (code << 8));
-        log_new(c, left);
-    }
-    pair_dec(c, a | (b << 8));
-    if (r + 2 < L) {
-        uint32_t right = x[r + 2];
-        pair_dec(c, b | (right << 8));
-        pair_inc(c, code | (right << 8));
-        log_new(c, 256 + right);
-    }
-    out[w] = (uint8_t)code;
-    return w + 1;
-}
-
-static inline void set_len(uint8_t *x, size_t w)
-{
-    x[-2] = (uint8_t)w;
-    x[-1] = (uint8_t)(w >> 8);
-}
-
-#if defined(__SSE2__)
-/* Masks of the positions where (a, b) starts in the symbol x of length L
- * (L >= 2): bit j of mask[k] is position 16k + j.  Returns their union.
- * Loads may read up to 16 bytes past L (buf has slack). */
-static inline unsigned pair_masks(const uint8_t *x, size_t L, __m128i va, __m128i vb,
-                                  uint16_t *mask, size_t *nblk)
-{
-    if (L <= 17) { /* one block: the common case */
-        __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)x);
-        __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(x + 1));
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x0, va)) &
-                     (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x1, vb)) &
-                     (0xFFFFu >> (17 - L));
-        mask[0] = (uint16_t)m;
-        *nblk = 1;
-        return m;
-    }
-    size_t nb = (L - 1 + 15) / 16;
-    unsigned any = 0;
-    for (size_t k = 0; k < nb; k++) {
-        __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)(x + 16 * k));
-        __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(x + 16 * k + 1));
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x0, va)) &
-                     (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x1, vb));
-        mask[k] = (uint16_t)m;
-        any |= m;
-    }
-    /* Positions >= L - 1 start no pair of this symbol. */
-    size_t valid = L - 1 - 16 * (nb - 1); /* 1..16 */
-    unsigned last = mask[nb - 1] & (0xFFFFu >> (16 - valid));
-    if (last != mask[nb - 1]) {
-        mask[nb - 1] = (uint16_t)last;
-        any = 0;
-        for (size_t k = 0; k < nb; k++)
-            any |= mask[k];
-    }
-    *nblk = nb;
-    return any;
-}
-
-/* Replace the occurrences of (a, b) given by mask in symbol x with code,
- * non-overlapping, left to right, keeping the pair counts exact. */
-static void rewrite(struct comp *c, uint8_t *x, size_t L, const uint16_t *mask, size_t nblk,
-                    unsigned a, unsigned b, unsigned code)
-{
-    /* Rewrite into out with 16-byte moves (reads past L stay inside buf's
-     * slack or the next symbol; writes stay inside out), then copy back. */
-    uint8_t out[KSYM_NAME_MAX + 1 + 32];
-    size_t r = 0, w = 0;
-    for (size_t k = 0; k < nblk; k++) {
-        unsigned m = mask[k];
-        while (m) {
-            size_t pos = 16 * k + (size_t)__builtin_ctz(m);
-            m &= m - 1;
-            if (pos < r)
-                continue; /* overlaps the previous occurrence (a == b) */
-            for (size_t i = 0; i < pos - r; i += 16)
-                _mm_storeu_si128((__m128i *)(void *)(out + w + i),
-                                 _mm_loadu_si128((const __m128i *)(const void *)(x + r + i)));
-            w += pos - r;
-            w = replace_one(c, out, x, L, w, pos, a, b, code);
-            r = pos + 2;
-        }
-    }
-    for (size_t i = 0; i < L - r; i += 16)
-        _mm_storeu_si128((__m128i *)(void *)(out + w + i),
-                         _mm_loadu_si128((const __m128i *)(const void *)(x + r + i)));
-    w += L - r;
-    /* Copy back: x[w..L) is dead now, so whole 16-byte chunks may run up
-     * to L; the last chunk ends at w exactly (overlapping). */
-    if (w >= 16) {
-        for (size_t i = 0; i + 16 < w; i += 16)
-            _mm_storeu_si128((__m128i *)(void *)(x + i),
-                             _mm_loadu_si128((const __m128i *)(const void *)(out + i)));
-        _mm_storeu_si128((__m128i *)(void *)(x + w - 16),
-                         _mm_loadu_si128((const __m128i *)(const void *)(out + w - 16)));
-    } else if (w >= 8) {
-        memcpy(x, out, 8);
-        memcpy(x + w - 8, out + w - 8, 8);
-    } else {
-        for (size_t i = 0; i < w; i++)
-            x[i] = out[i];
-    }
-    set_len(x, w);
-}
-
-/* The common case of rewrite(): a symbol of at most 17 codes with one
- * occurrence, at pos.  Rewritten in place with one 16-byte blend; bytes
- * from L on (the next symbol) are stored back unchanged. */
-static inline void rewrite_short1(struct comp *c, uint8_t *x, size_t L, __m128i x0, __m128i x1,
-                                  unsigned pos, unsigned a, unsigned b, unsigned code)
-{
-    if (pos > 0) {
-        uint32_t left = x[pos - 1];
-        pair_dec(c, left | (a << 8));
-        pair_inc(c, left | (code << 8));
-        log_new(c, left);
-    }
-    pair_dec(c, a | (b << 8));
-    if (pos + 2 < L) {
-        uint32_t right = x[pos + 2];
-        pair_dec(c, b | (right << 8));
-        pair_inc(c, code | (right << 8));
-        log_new(c, 256 + right);
-    }
-    const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    /* j < pos: x0; j == pos: code; pos < j < L: x1 (x[j + 1]); else x0. */
-    __m128i vpos = _mm_set1_epi8((char)pos);
-    __m128i is_pos = _mm_cmpeq_epi8(iota, vpos);
-    __m128i after = _mm_and_si128(_mm_cmpgt_epi8(iota, vpos),
-                                  _mm_cmplt_epi8(iota, _mm_set1_epi8((char)(L - 1))));
-    __m128i v = _mm_or_si128(_mm_andnot_si128(_mm_or_si128(is_pos, after), x0),
-                             _mm_or_si128(_mm_and_si128(after, x1),
-                                          _mm_and_si128(is_pos, _mm_set1_epi8((char)code))));
-    _mm_storeu_si128((__m128i *)(void *)x, v);
-    set_len(x, L - 1);
-}
-#else
-/* Replace the non-overlapping occurrences of (a, b) in symbol x with code,
- * left to right, keeping the pair counts exact. */
-static void replace_in(struct comp *c, uint8_t *x, unsigned a, unsigned b, unsigned code)
-{
-    const size_t L = sym_len(x);
-    /* Compare two bytes at a time: only real occurrences branch. */
-    const uint8_t ab[2] = {(uint8_t)a, (uint8_t)b};
-    uint16_t pat, v;
-    memcpy(&pat, ab, 2);
-    size_t r = 0;
-    for (;; r++) {
-        if (r + 1 >= L)
-            return;
-        memcpy(&v, x + r, 2);
-        if (v == pat)
-            break;
-    }
-    size_t w = r;
-    for (;;) {
-        w = replace_one(c, x, x, L, w, r, a, b, code);
-        r += 2;
-        for (;;) {
-            if (r + 1 >= L) {
-                if (r < L)
-                    x[w++] = x[r];
-                set_len(x, w);
-                return;
-            }
-            memcpy(&v, x + r, 2);
-            if (v == pat)
-                break;
-            x[w++] = x[r++];
-        }
-    }
-}
-#endif
-
-/* Recompute the block maxima that may be stale. */
-static void fix_bmax(struct comp *c)
-{
-    for (int k = 0; k < 256; k++) {
-        if (!c->dirty[k])
-            continue;
-        uint32_t m = 0;
-        const uint32_t *v = c->cnt + k * 256;
-        for (int j = 0; j < 256; j++)
-            m = v[j] > m ? v[j] : m;
-        c->bmax[k] = m;
-        c->dirty[k] = 0;
-    }
-}
-
-/* The pair with the highest count, lowest index on ties; NPAIRS if no pair
- * occurs any more. */
-static uint32_t best_pair(struct comp *c)
-{
-    fix_bmax(c);
-    uint32_t best = 0;
-    int bk = -1;
-    for (int k = 0; k < 256; k++) {
-        if (c->bmax[k] > best) {
-            best = c->bmax[k];
-            bk = k;
-        }
-    }
-    if (bk < 0)
-        return NPAIRS;
-    const uint32_t *v = c->cnt + bk * 256;
-    for (int j = 0;; j++)
-        if (v[j] == best)
-            return (uint32_t)(bk * 256 + j);
-}
-
-static int pool_reserve(struct comp *c, size_t more)
-{
-    if (c->npool + more <= c->pool_cap)
-        return 0;
-    size_t cap = c->pool_cap ? c->pool_cap : 1024;
-    while (cap < c->npool + more)
-        cap *= 2;
-    uint32_t *p = realloc(c->pool, cap * sizeof *p);
-    if (!p)
-        return -1;
-    c->pool = p;
-    c->pool_cap = cap;
-    return 0;
-}
-
-/* List the literal pairs not listed yet whose count is at least min, by one
- * scan of all symbols (the counts are exact, so they size the lists). */
-static int list_literals(struct comp *c, uint32_t min)
-{
-    if (min == 0)
-        min = 1;
-    uint32_t *fill = malloc(NPAIRS * sizeof *fill);
-    if (!fill)
-        return -1;
-    size_t total = 0;
-    int any = 0;
-    for (uint32_t p = 0; p < NPAIRS; p++) {
-        fill[p] = UINT32_MAX;
-        if (c->listed[p] || c->cnt[p] < min || c->kind[p & 0xFF] != 1 || c->kind[p >> 8] != 1)
-            continue;
-        total += c->cnt[p];
-        any = 1;
-    }
-    if (!any) {
-        free(fill);
-        return 0;
-    }
-    if (pool_reserve(c, total)) {
-        free(fill);
-        return -1;
-    }
-    size_t o = c->npool;
-    for (uint32_t p = 0; p < NPAIRS; p++) {
-        if (c->listed[p] || c->cnt[p] < min || c->kind[p & 0xFF] != 1 || c->kind[p >> 8] != 1)
-            continue;
-        c->listed[p] = 1;
-        c->lst_off[p] = (uint32_t)o;
-        c->lst_len[p] = c->cnt[p];
-        fill[p] = (uint32_t)o;
-        o += c->cnt[p];
-    }
-    STAT((prof_lists++, prof_listed += o - c->npool));
-    c->npool = o;
-    uint32_t *pool = c->pool;
-    for (uint32_t i = 0; i < c->n; i++) {
-        uint32_t s = c->start[i];
-        const uint8_t *x = c->buf + s;
-        size_t L = sym_len(x);
-        uint32_t p = (uint32_t)x[0] << 8;
-        for (size_t j = 1; j < L; j++) {
-            p = (p >> 8) | ((uint32_t)x[j] << 8);
-            uint32_t f = fill[p];
-            if (f != UINT32_MAX) {
-                pool[f] = s;
-                fill[p] = f + 1;
-            }
-        }
-    }
-    free(fill);
-    return 0;
-}
-
-/* Initial pair counts, literals, and the first literal pair lists. */
-static int comp_init(struct comp *c)
-{
-    uint8_t seen[256] = {0};
-    for (uint32_t i = 0; i < c->n; i++) {
-        const uint8_t *x = c->buf + c->start[i];
-        size_t L = sym_len(x);
-        seen[x[0]] = 1;
-        uint32_t p = (uint32_t)x[0] << 8;
-        for (size_t j = 1; j < L; j++) {
-            seen[x[j]] = 1;
-            p = (p >> 8) | ((uint32_t)x[j] << 8);
-            c->cnt[p]++;
-        }
-    }
-    uint32_t best = 0;
-    for (int k = 0; k < 256; k++) {
-        uint32_t m = 0;
-        for (int j = 0; j < 256; j++)
-            m = c->cnt[k * 256 + j] > m ? c->cnt[k * 256 + j] : m;
-        c->bmax[k] = m;
-        best = m > best ? m : best;
-        c->kind[k] = seen[k] ? 1 : 0;
-    }
-    return list_literals(c, best / LIT_LIST_DIV);
-}
-
-/* Visit the symbols list[0..m) for one round, logging the new pairs.  The
- * caller made room in the log. */
-static void visit(struct comp *c, const uint32_t *list, size_t m, unsigned a, unsigned b,
-                  unsigned code)
-{
-#if defined(__SSE2__)
-    const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
-    uint16_t mask[(KSYM_NAME_MAX + 1 + 15) / 16];
-#endif
-    for (size_t i = 0; i < m; i++) {
-        if (i + 16 < m)
-            PREFETCH(c->buf + list[i + 16]);
-        uint32_t s = list[i];
-        if (i && s == list[i - 1])
-            continue;
-        uint8_t *x = c->buf + s;
-        c->cur = s;
-        STAT(prof_visits++);
-#if defined(__SSE2__)
-        size_t L = sym_len(x), nblk;
-        if (L <= 17) {
-            if (L < 2)
-                continue;
-            __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)x);
-            __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(x + 1));
-            unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x0, va)) &
-                         (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x1, vb)) &
-                         (0xFFFFu >> (17 - L));
-            if (!m)
-                continue;
-            STAT(prof_rewrites++);
-            if (!(m & (m - 1))) {
-                rewrite_short1(c, x, L, x0, x1, (unsigned)__builtin_ctz(m), a, b, code);
-                continue;
-            }
-            mask[0] = (uint16_t)m;
-            rewrite(c, x, L, mask, 1, a, b, code);
-            continue;
-        }
-        if (!pair_masks(x, L, va, vb, mask, &nblk))
-            continue;
-        STAT(prof_rewrites++);
-        rewrite(c, x, L, mask, nblk, a, b, code);
-#else
-        replace_in(c, x, a, b, code);
-#endif
-    }
-}
-
-/* Sort the round's log into one list per new pair. */
-static int file_log(struct comp *c, unsigned code)
-{
-    if (pool_reserve(c, c->nlog))
-        return -1;
-    uint32_t off[512];
-    size_t o = c->npool;
-    for (unsigned k = 0; k < 512; k++) {
-        off[k] = (uint32_t)o;
-        uint32_t p = k < 256 ? k | (code << 8) : code | ((k - 256) << 8);
-        if (c->keycnt[k]) { /* (code, code) has key code only */
-            c->lst_off[p] = (uint32_t)o;
-            c->lst_len[p] = c->keycnt[k];
-            c->listed[p] = 1;
-        }
-        o += c->keycnt[k];
-        c->keycnt[k] = 0;
-    }
-    uint32_t *pool = c->pool;
-    for (size_t i = 0; i < c->nlog; i++)
-        pool[off[c->log_key[i]]++] = c->log_sym[i];
-    c->npool = o;
-    STAT(prof_logged += c->nlog);
-    c->nlog = 0;
-    return 0;
-}
-
-static int compress(struct comp *c, uint32_t *progress)
-{
-    PROF_START;
-    if (comp_init(c))
-        return -1;
-    PROF("comp_init");
-    set_progress(progress, PROGRESS_COMP_INIT);
-    unsigned rounds = 0, done = 0;
-    for (int code = 0; code < 256; code++)
-        rounds += !c->kind[code];
-    for (int code = 255; code >= 0; code--) {
-        if (c->kind[code])
-            continue;
-        uint32_t p = best_pair(c);
-        if (p == NPAIRS)
-            break;
-        unsigned a = p & 0xFF, b = p >> 8;
-        if (!c->listed[p]) { /* a literal pair below the listed counts */
-            if (list_literals(c, c->cnt[p] / LIT_RELIST_DIV))
-                return -1;
-        }
-        c->kind[code] = 2;
-        c->tok_a[code] = (uint8_t)a;
-        c->tok_b[code] = (uint8_t)b;
-        /* Each replaced occurrence logs at most two new pairs. */
-        size_t need = 2 * (size_t)c->cnt[p];
-        if (need > c->log_cap) {
-            size_t cap = c->log_cap ? c->log_cap : 1024;
-            while (cap < need)
-                cap *= 2;
-            uint32_t *ls = realloc(c->log_sym, cap * sizeof *ls);
-            if (!ls)
-                return -1;
-            c->log_sym = ls;
-            uint16_t *lk = realloc(c->log_key, cap * sizeof *lk);
-            if (!lk)
-                return -1;
-            c->log_key = lk;
-            c->log_cap = cap;
-        }
-        visit(c, c->pool + c->lst_off[p], c->lst_len[p], a, b, (unsigned)code);
-        if (file_log(c, (unsigned)code))
-            return -1;
-        set_progress(progress, PROGRESS_COMP_INIT + (PROGRESS_ROUNDS - PROGRESS_COMP_INIT) * ++done / rounds);
-    }
-    PROF("rounds");
-#ifdef KSYM_PROFILE
-    fprintf(stderr, "  stats: visits %zu rewrites %zu logged %zu literal listings %zu (%zu entries)\n",
-            prof_visits, prof_rewrites, prof_logged, prof_lists, prof_listed);
-    prof_visits = prof_rewrites = prof_logged = prof_lists = prof_listed = 0;
-#endif
-    return 0;
 }
 
 /* ---- name order ----------------------------------------------------------- */
@@ -1307,7 +745,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
 
     struct skey *keys = NULL, *ktmp = NULL;
     uint32_t *perm = NULL;
-    struct comp *c = NULL;
+    struct ksym_comp *c = NULL;
     const uint8_t **nptr = NULL;
     uint16_t *nlen = NULL;
     struct ksym_table *t = NULL;
@@ -1348,39 +786,15 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
         modnames_len += b->modv[m].len + 1;
     int any_module = nmods > 0;
 
-    /* 3. The symbol strings in table order. */
-    c = calloc(1, sizeof *c);
-    if (!c)
-        goto fail;
-    /* Per symbol: a 2-byte length, the type, the name. */
-    uint64_t total = 3 * (uint64_t)n + b->names_len;
-    if (total > UINT32_MAX) {
-        err = ksym__error(b, KSYM_E2BIG, 0, -1, "symbol names exceed 4 GiB in total");
-        goto fail_msg;
-    }
-    c->n = (uint32_t)n;
-    c->buf = malloc((size_t)total + 32); /* slack for 16-byte loads */
-    c->start = malloc((n ? n : 1) * sizeof *c->start);
+    /* 3. The names in table order. */
     nptr = malloc((n ? n : 1) * sizeof *nptr);
     nlen = malloc((n ? n : 1) * sizeof *nlen);
-    if (!c->buf || !c->start || !nptr || !nlen)
+    if (!nptr || !nlen)
         goto fail;
-    memset(c->buf + total, 0, 32);
-    {
-        size_t o = 0;
-        for (size_t i = 0; i < n; i++) {
-            const struct ksym_rec *r = &b->recs[perm[i]];
-            size_t L = r->name_len + 1u;
-            c->buf[o] = (uint8_t)L;
-            c->buf[o + 1] = (uint8_t)(L >> 8);
-            o += 2;
-            c->start[i] = (uint32_t)o;
-            c->buf[o] = r->type;
-            memcpy(c->buf + o + 1, b->names + r->name_off, r->name_len);
-            nptr[i] = (const uint8_t *)b->names + r->name_off;
-            nlen[i] = r->name_len;
-            o += L;
-        }
+    for (size_t i = 0; i < n; i++) {
+        const struct ksym_rec *r = &b->recs[perm[i]];
+        nptr[i] = (const uint8_t *)b->names + r->name_off;
+        nlen[i] = r->name_len;
     }
     PROF("setup");
     set_progress(&b->progress, PROGRESS_SETUP);
@@ -1395,8 +809,20 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
         threaded = 1;
 #endif
 
-    /* 5. Compression. */
-    if (compress(c, &b->progress))
+    /* 5. Compression: the records not prepared yet, then the rounds, which
+     * rewrite the strings in place (the builder's copy is gone then). */
+    err = ksym__comp_prepare(b, 0);
+    if (err == KSYM_E2BIG) {
+        ksym__error(b, err, 0, -1, "symbol names exceed 4 GiB in total");
+        goto fail_msg;
+    }
+    if (err)
+        goto fail;
+    err = KSYM_ENOMEM;
+    c = b->comp;
+    b->comp = NULL;
+    PROF("prepare");
+    if (ksym__compress(c, &b->progress))
         goto fail;
     free(c->pool);
     c->pool = NULL;
@@ -1456,7 +882,8 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     /* 6. Layout of the one block. */
     size_t names_len = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t L = sym_len(c->buf + c->start[i]);
+        size_t L;
+        ksym__comp_codes(c, perm[i], &L);
         names_len += L + (L > KSYM_LEN_1BYTE_MAX ? 2u : 1u);
     }
     uint64_t lo = n ? keys[0].addr : 0, hi = n ? keys[n - 1].addr : 0;
@@ -1535,8 +962,8 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
                 ksym_wr32(blk + o_markers + (i / KSYM_MARKER_STRIDE) * 4, (uint32_t)o);
             if (i % KSYM_FINE_STRIDE == 0)
                 ksym_wr32(blk + o_fine + (i / KSYM_FINE_STRIDE) * 4, (uint32_t)o);
-            const uint8_t *x = c->buf + c->start[i];
-            size_t L = sym_len(x);
+            size_t L;
+            const uint8_t *x = ksym__comp_codes(c, perm[i], &L);
             recoff[i] = (uint32_t)o;
             if (L > KSYM_LEN_1BYTE_MAX) {
                 blk[o++] = (uint8_t)((L & 0x7F) | 0x80);
@@ -1683,14 +1110,7 @@ done:
     free(keys);
     free(ktmp);
     free(perm);
-    if (c) {
-        free(c->buf);
-        free(c->start);
-        free(c->pool);
-        free(c->log_sym);
-        free(c->log_key);
-        free(c);
-    }
+    ksym__comp_free(c);
     free(nptr);
     free(nlen);
     free(t);

@@ -11,6 +11,8 @@
 
 #include "ksym.h"
 
+struct ksym_comp;
+
 struct ksym_rec {
     uint64_t addr;
     uint64_t name_off;  /* into builder names */
@@ -47,11 +49,30 @@ struct ksym_builder {
     /* How far ksym_builder_finish has got, in thousandths: written with
      * atomic stores, since other threads poll it (ksym_builder_progress). */
     uint32_t progress;
+    /* The compression's input, prepared as records arrive (compress.h);
+     * NULL until the first preparation. */
+    struct ksym_comp *comp;
 
     char msg[256];
     uint64_t err_line;
     int64_t err_record;
 };
+
+/* Where finish's phases end, in thousandths of the whole (their shares of
+ * the time on a kernel's symbols): compression rounds fill the span from
+ * PROGRESS_COMP_INIT to PROGRESS_ROUNDS one round at a time. */
+enum {
+    PROGRESS_SORT = 20,
+    PROGRESS_SETUP = 50,
+    PROGRESS_COMP_INIT = 250,
+    PROGRESS_ROUNDS = 900,
+    PROGRESS_NAMES = 950,
+};
+
+static inline void set_progress(uint32_t *progress, unsigned permille)
+{
+    __atomic_store_n(progress, permille, __ATOMIC_RELAXED);
+}
 
 /* State to roll back to (ksym_builder_add_text on error). */
 struct ksym_mark {
@@ -72,6 +93,9 @@ struct ksym_text_state {
 int ksym__parse_lines(struct ksym_builder *b, const char *text, size_t len, struct ksym_text_state *st);
 int ksym__text_checks(struct ksym_builder *b, const struct ksym_mark *mark,
                       const struct ksym_text_state *st);
+
+/* Grow *p (elements of size sz) to hold at least need elements; 0 or -1. */
+int ksym__grow(void **p, size_t *cap, size_t need, size_t sz);
 
 /* Make room for more records and name bytes (a hint: failures are ignored
  * here and reported by the add that runs out). */

@@ -1005,6 +1005,74 @@ static void test_add_fd(void)
     free(text);
 }
 
+static int same_arrays(const struct ksym_table *x, const struct ksym_table *y)
+{
+    size_t l1, l2, t1, t2;
+    const uint8_t *n1 = ksym_names_bytes(x, &l1), *n2 = ksym_names_bytes(y, &l2);
+    const uint8_t *tt1 = ksym_token_table_bytes(x, &t1), *tt2 = ksym_token_table_bytes(y, &t2);
+    return ksym_count(x) == ksym_count(y) && l1 == l2 && !memcmp(n1, n2, l1) && t1 == t2 &&
+           !memcmp(tt1, tt2, t1);
+}
+
+/* The compression's input is prepared while an fd is read (compress.h):
+ * records rolled back after being prepared, and a builder reused after
+ * finish, must not leave prepared strings behind. */
+static void test_prepare_rollback(void)
+{
+    size_t cap = 2u << 20, len = 0;
+    char *text = malloc(cap);
+    for (int k = 0; len + 128 < cap; k++)
+        len += (size_t)snprintf(text + len, cap - len, "%016llx T prep_%d_%s\n",
+                                0x2000ull + 16u * (unsigned)k, k, k % 3 ? "alpha" : "beta_gamma");
+    /* A bad line far past the first batches. */
+    char *bad = malloc(len + 32);
+    size_t at = len - 4096;
+    while (text[at - 1] != '\n')
+        at++;
+    memcpy(bad, text, at);
+    memcpy(bad + at, "zz\n", 3);
+    size_t bad_len = at + 3;
+
+    struct ksym_builder *want_b = ksym_builder_new();
+    CHECK(ksym_builder_add(want_b, 0x10, 't', "early_one", 9, NULL, 0) == 0);
+    CHECK(ksym_builder_add_text(want_b, "0000000000000020 t tail_x\n", 26) == 0);
+    struct ksym_table *want;
+    CHECK(ksym_builder_finish(want_b, &want) == 0);
+
+    FILE *f = tmpfile();
+    CHECK(f && fwrite(bad, 1, bad_len, f) == bad_len && fflush(f) == 0 && fseek(f, 0, SEEK_SET) == 0);
+    struct ksym_builder *b = ksym_builder_new();
+    CHECK(ksym_builder_add(b, 0x10, 't', "early_one", 9, NULL, 0) == 0);
+    CHECK(ksym_builder_add_fd(b, fileno(f)) == KSYM_EPARSE);
+    CHECK(ksym_builder_count(b) == 1);
+    CHECK(ksym_builder_add_text(b, "0000000000000020 t tail_x\n", 26) == 0);
+    struct ksym_table *got;
+    CHECK(ksym_builder_finish(b, &got) == 0);
+    CHECK(same_arrays(want, got));
+    ksym_table_free(got);
+    fclose(f);
+
+    /* The same builder again, after finish emptied it. */
+    f = tmpfile();
+    CHECK(f && fwrite(text, 1, len, f) == len && fflush(f) == 0 && fseek(f, 0, SEEK_SET) == 0);
+    CHECK(ksym_builder_add_fd(b, fileno(f)) == 0);
+    CHECK(ksym_builder_finish(b, &got) == 0);
+    struct ksym_builder *fresh = ksym_builder_new();
+    struct ksym_table *want2;
+    CHECK(ksym_builder_add_text(fresh, text, len) == 0);
+    CHECK(ksym_builder_finish(fresh, &want2) == 0);
+    CHECK(same_arrays(want2, got));
+    ksym_table_free(got);
+    ksym_table_free(want2);
+    ksym_table_free(want);
+    ksym_builder_free(fresh);
+    ksym_builder_free(want_b);
+    ksym_builder_free(b);
+    fclose(f);
+    free(bad);
+    free(text);
+}
+
 int main(int argc, char **argv)
 {
     test_validation();
@@ -1014,6 +1082,7 @@ int main(int argc, char **argv)
     test_text();
     test_address_index();
     test_add_fd();
+    test_prepare_rollback();
     for (int i = 1; i < argc; i++)
         test_file(argv[i]);
     if (failures) {

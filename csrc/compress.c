@@ -1,0 +1,628 @@
+/* compress.c - the kernel's greedy token compression: pair counts, the
+ * substitution rounds, and the input prepared while records arrive.
+ *
+ * Written from the algorithm as described in DESIGN.md and
+ * shared/notes/kernel-kallsyms.md; no kernel code is used.
+ *
+ * The kernel's greedy pair substitution with exact overlapping pair counts.
+ *
+ * A round visits only the symbols listed for the chosen pair, so every pair
+ * that can be chosen needs a list of the symbols containing it (a superset:
+ * entries go stale when a neighbour's substitution destroys an occurrence,
+ * and a visit then finds nothing).  Lists come from two places:
+ *  - a pair of two literals is never created, only destroyed, so the lists
+ *    made when the records are prepared hold every one of its occurrences.
+ *    They are made one batch of records at a time (a counting sort within
+ *    the batch), which keeps the scatter inside the cache and lets the
+ *    parser of a source that is still being read do it;
+ *  - a pair that involves a code made in round c (and otherwise older codes
+ *    or literals) is only ever created in round c: occurrences of c appear
+ *    only in round c, and any later change of a neighbour of c makes a pair
+ *    with a newer code.  So each round logs, per occurrence it replaces, the
+ *    pairs it creates ((left, c) and (c, right)) with the symbol, and at the
+ *    end of the round sorts that log into one list per new pair.
+ * Lists are in ascending buffer order (a symbol may repeat, in adjacent
+ * entries only), so visits walk the buffer forward.  A substitution updates
+ * the counts of the pairs around each occurrence only, so counts stay exact
+ * without recounting.  Counts are kept in blocks of 256 with a per-block
+ * maximum, so picking the best pair does not scan all 65536.
+ *
+ * The compression does not depend on the order of the symbols (each string
+ * is rewritten on its own, and counts are sums), so the strings are kept in
+ * the order records arrive, before the table's order is known.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "builder.h"
+#include "compress.h"
+#include "ksym.h"
+
+#define NPAIRS KSYM_NPAIRS
+
+#ifdef KSYM_PROFILE
+static size_t prof_visits, prof_rewrites, prof_logged;
+#define STAT(x) ((void)(x))
+#else
+#define STAT(x) ((void)0)
+#endif
+
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)0)
+#endif
+
+static inline size_t sym_len(const uint8_t *x)
+{
+    return x[-2] | ((size_t)x[-1] << 8);
+}
+
+static inline void pair_inc(struct ksym_comp *c, uint32_t p)
+{
+    uint32_t v = ++c->cnt[p];
+    if (v > c->bmax[p >> 8])
+        c->bmax[p >> 8] = v;
+}
+
+static inline void pair_dec(struct ksym_comp *c, uint32_t p)
+{
+    if (c->cnt[p] == c->bmax[p >> 8])
+        c->dirty[p >> 8] = 1;
+    c->cnt[p]--;
+}
+
+static inline void log_new(struct ksym_comp *c, unsigned key)
+{
+    c->log_sym[c->nlog] = c->cur;
+    c->log_key[c->nlog++] = (uint16_t)key;
+    c->keycnt[key]++;
+}
+
+/* Occurrence at r of (a, b) -> code.  The current string is out[0..w) +
+ * x[r..L) (out may be x itself).  Updates the counts of the pairs around it
+ * and logs the new ones, returns the new w. */
+static inline size_t replace_one(struct ksym_comp *c, uint8_t *out, const uint8_t *x, size_t L,
+                                 size_t w, size_t r, unsigned a, unsigned b, unsigned code)
+{
+    if (w > 0) {
+        uint32_t left = out[w - 1];
+        pair_dec(c, left | (a << 8));
+        pair_inc(c, left | (code << 8));
+        log_new(c, left);
+    }
+    pair_dec(c, a | (b << 8));
+    if (r + 2 < L) {
+        uint32_t right = x[r + 2];
+        pair_dec(c, b | (right << 8));
+        pair_inc(c, code | (right << 8));
+        log_new(c, 256 + right);
+    }
+    out[w] = (uint8_t)code;
+    return w + 1;
+}
+
+static inline void set_len(uint8_t *x, size_t w)
+{
+    x[-2] = (uint8_t)w;
+    x[-1] = (uint8_t)(w >> 8);
+}
+
+#if defined(__SSE2__)
+/* Masks of the positions where (a, b) starts in the symbol x of length L
+ * (L >= 2): bit j of mask[k] is position 16k + j.  Returns their union.
+ * Loads may read up to 16 bytes past L (buf has slack). */
+static inline unsigned pair_masks(const uint8_t *x, size_t L, __m128i va, __m128i vb,
+                                  uint16_t *mask, size_t *nblk)
+{
+    if (L <= 17) { /* one block: the common case */
+        __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)x);
+        __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(x + 1));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x0, va)) &
+                     (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x1, vb)) &
+                     (0xFFFFu >> (17 - L));
+        mask[0] = (uint16_t)m;
+        *nblk = 1;
+        return m;
+    }
+    size_t nb = (L - 1 + 15) / 16;
+    unsigned any = 0;
+    for (size_t k = 0; k < nb; k++) {
+        __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)(x + 16 * k));
+        __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(x + 16 * k + 1));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x0, va)) &
+                     (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x1, vb));
+        mask[k] = (uint16_t)m;
+        any |= m;
+    }
+    /* Positions >= L - 1 start no pair of this symbol. */
+    size_t valid = L - 1 - 16 * (nb - 1); /* 1..16 */
+    unsigned last = mask[nb - 1] & (0xFFFFu >> (16 - valid));
+    if (last != mask[nb - 1]) {
+        mask[nb - 1] = (uint16_t)last;
+        any = 0;
+        for (size_t k = 0; k < nb; k++)
+            any |= mask[k];
+    }
+    *nblk = nb;
+    return any;
+}
+
+/* Replace the occurrences of (a, b) given by mask in symbol x with code,
+ * non-overlapping, left to right, keeping the pair counts exact. */
+static void rewrite(struct ksym_comp *c, uint8_t *x, size_t L, const uint16_t *mask, size_t nblk,
+                    unsigned a, unsigned b, unsigned code)
+{
+    /* Rewrite into out with 16-byte moves (reads past L stay inside buf's
+     * slack or the next symbol; writes stay inside out), then copy back. */
+    uint8_t out[KSYM_NAME_MAX + 1 + 32];
+    size_t r = 0, w = 0;
+    for (size_t k = 0; k < nblk; k++) {
+        unsigned m = mask[k];
+        while (m) {
+            size_t pos = 16 * k + (size_t)__builtin_ctz(m);
+            m &= m - 1;
+            if (pos < r)
+                continue; /* overlaps the previous occurrence (a == b) */
+            for (size_t i = 0; i < pos - r; i += 16)
+                _mm_storeu_si128((__m128i *)(void *)(out + w + i),
+                                 _mm_loadu_si128((const __m128i *)(const void *)(x + r + i)));
+            w += pos - r;
+            w = replace_one(c, out, x, L, w, pos, a, b, code);
+            r = pos + 2;
+        }
+    }
+    for (size_t i = 0; i < L - r; i += 16)
+        _mm_storeu_si128((__m128i *)(void *)(out + w + i),
+                         _mm_loadu_si128((const __m128i *)(const void *)(x + r + i)));
+    w += L - r;
+    /* Copy back: x[w..L) is dead now, so whole 16-byte chunks may run up
+     * to L; the last chunk ends at w exactly (overlapping). */
+    if (w >= 16) {
+        for (size_t i = 0; i + 16 < w; i += 16)
+            _mm_storeu_si128((__m128i *)(void *)(x + i),
+                             _mm_loadu_si128((const __m128i *)(const void *)(out + i)));
+        _mm_storeu_si128((__m128i *)(void *)(x + w - 16),
+                         _mm_loadu_si128((const __m128i *)(const void *)(out + w - 16)));
+    } else if (w >= 8) {
+        memcpy(x, out, 8);
+        memcpy(x + w - 8, out + w - 8, 8);
+    } else {
+        for (size_t i = 0; i < w; i++)
+            x[i] = out[i];
+    }
+    set_len(x, w);
+}
+
+/* The common case of rewrite(): a symbol of at most 17 codes with one
+ * occurrence, at pos.  Rewritten in place with one 16-byte blend; bytes
+ * from L on (the next symbol) are stored back unchanged. */
+static inline void rewrite_short1(struct ksym_comp *c, uint8_t *x, size_t L, __m128i x0, __m128i x1,
+                                  unsigned pos, unsigned a, unsigned b, unsigned code)
+{
+    if (pos > 0) {
+        uint32_t left = x[pos - 1];
+        pair_dec(c, left | (a << 8));
+        pair_inc(c, left | (code << 8));
+        log_new(c, left);
+    }
+    pair_dec(c, a | (b << 8));
+    if (pos + 2 < L) {
+        uint32_t right = x[pos + 2];
+        pair_dec(c, b | (right << 8));
+        pair_inc(c, code | (right << 8));
+        log_new(c, 256 + right);
+    }
+    const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    /* j < pos: x0; j == pos: code; pos < j < L: x1 (x[j + 1]); else x0. */
+    __m128i vpos = _mm_set1_epi8((char)pos);
+    __m128i is_pos = _mm_cmpeq_epi8(iota, vpos);
+    __m128i after = _mm_and_si128(_mm_cmpgt_epi8(iota, vpos),
+                                  _mm_cmplt_epi8(iota, _mm_set1_epi8((char)(L - 1))));
+    __m128i v = _mm_or_si128(_mm_andnot_si128(_mm_or_si128(is_pos, after), x0),
+                             _mm_or_si128(_mm_and_si128(after, x1),
+                                          _mm_and_si128(is_pos, _mm_set1_epi8((char)code))));
+    _mm_storeu_si128((__m128i *)(void *)x, v);
+    set_len(x, L - 1);
+}
+#else
+/* Replace the non-overlapping occurrences of (a, b) in symbol x with code,
+ * left to right, keeping the pair counts exact. */
+static void replace_in(struct ksym_comp *c, uint8_t *x, unsigned a, unsigned b, unsigned code)
+{
+    const size_t L = sym_len(x);
+    /* Compare two bytes at a time: only real occurrences branch. */
+    const uint8_t ab[2] = {(uint8_t)a, (uint8_t)b};
+    uint16_t pat, v;
+    memcpy(&pat, ab, 2);
+    size_t r = 0;
+    for (;; r++) {
+        if (r + 1 >= L)
+            return;
+        memcpy(&v, x + r, 2);
+        if (v == pat)
+            break;
+    }
+    size_t w = r;
+    for (;;) {
+        w = replace_one(c, x, x, L, w, r, a, b, code);
+        r += 2;
+        for (;;) {
+            if (r + 1 >= L) {
+                if (r < L)
+                    x[w++] = x[r];
+                set_len(x, w);
+                return;
+            }
+            memcpy(&v, x + r, 2);
+            if (v == pat)
+                break;
+            x[w++] = x[r++];
+        }
+    }
+}
+#endif
+
+/* Recompute the block maxima that may be stale. */
+static void fix_bmax(struct ksym_comp *c)
+{
+    for (int k = 0; k < 256; k++) {
+        if (!c->dirty[k])
+            continue;
+        uint32_t m = 0;
+        const uint32_t *v = c->cnt + k * 256;
+        for (int j = 0; j < 256; j++)
+            m = v[j] > m ? v[j] : m;
+        c->bmax[k] = m;
+        c->dirty[k] = 0;
+    }
+}
+
+/* The pair with the highest count, lowest index on ties; NPAIRS if no pair
+ * occurs any more. */
+static uint32_t best_pair(struct ksym_comp *c)
+{
+    fix_bmax(c);
+    uint32_t best = 0;
+    int bk = -1;
+    for (int k = 0; k < 256; k++) {
+        if (c->bmax[k] > best) {
+            best = c->bmax[k];
+            bk = k;
+        }
+    }
+    if (bk < 0)
+        return NPAIRS;
+    const uint32_t *v = c->cnt + bk * 256;
+    for (int j = 0;; j++)
+        if (v[j] == best)
+            return (uint32_t)(bk * 256 + j);
+}
+
+/* ---- preparing the input ------------------------------------------------- */
+
+/* Pairs of symbol x (length L >= 1), as p = first | second << 8. */
+#define FOR_EACH_PAIR(x, L, p, body)                          \
+    do {                                                      \
+        uint32_t p = (uint32_t)(x)[0] << 8;                   \
+        for (size_t j_ = 1; j_ < (L); j_++) {                 \
+            p = (p >> 8) | ((uint32_t)(x)[j_] << 8);          \
+            body;                                             \
+        }                                                     \
+    } while (0)
+
+/* Count and list the literal pairs of records [from, to), whose strings are
+ * in buf already: one counting sort by pair within the batch. */
+static int list_batch(struct ksym_comp *c, uint32_t from, uint32_t to)
+{
+    uint32_t *lc = c->scratch;
+    for (uint32_t r = from; r < to; r++) {
+        const uint8_t *x = c->buf + c->start[r];
+        size_t L = sym_len(x);
+        c->seen[x[0]] = 1; /* a 1-byte string has no pair to show it */
+        FOR_EACH_PAIR(x, L, p, lc[p]++);
+    }
+    uint32_t ndir = 0;
+    for (uint32_t p = 0; p < NPAIRS; p++)
+        ndir += lc[p] != 0;
+    if (ksym__grow((void **)&c->lit, &c->lit_cap, c->nlit + 1, sizeof *c->lit))
+        return -1;
+    struct ksym_lit_batch *lb = &c->lit[c->nlit];
+    lb->ndir = ndir;
+    lb->dpair = malloc((ndir ? ndir : 1) * sizeof *lb->dpair);
+    lb->doff = malloc((ndir + 1) * sizeof *lb->doff);
+    lb->ent = NULL;
+    if (!lb->dpair || !lb->doff) {
+        free(lb->dpair);
+        free(lb->doff);
+        return -1;
+    }
+    uint32_t k = 0, o = 0;
+    for (uint32_t p = 0; p < NPAIRS; p++) {
+        uint32_t v = lc[p];
+        if (!v)
+            continue;
+        lb->dpair[k] = (uint16_t)p;
+        lb->doff[k++] = o;
+        c->cnt[p] += v;
+        c->seen[p & 0xFF] = c->seen[p >> 8] = 1;
+        lc[p] = o; /* now the fill position */
+        o += v;
+    }
+    lb->doff[k] = o;
+    lb->ent = malloc((o ? o : 1) * sizeof *lb->ent);
+    if (!lb->ent) {
+        free(lb->dpair);
+        free(lb->doff);
+        return -1;
+    }
+    c->nlit++;
+    uint32_t *ent = lb->ent;
+    for (uint32_t r = from; r < to; r++) {
+        uint32_t s = c->start[r];
+        const uint8_t *x = c->buf + s;
+        size_t L = sym_len(x);
+        FOR_EACH_PAIR(x, L, p, ent[lc[p]++] = s);
+    }
+    for (k = 0; k < ndir; k++)
+        lc[lb->dpair[k]] = 0;
+    return 0;
+}
+
+/* Append the strings of records [c->n, to) and list their pairs. */
+static int prepare_records(struct ksym_comp *c, const struct ksym_builder *b, size_t to)
+{
+    size_t more = 0;
+    for (size_t r = c->n; r < to; r++)
+        more += 3u + b->recs[r].name_len;
+    /* Offsets are 32 bits. */
+    if (c->buf_len + more > UINT32_MAX)
+        return KSYM_E2BIG;
+    if (ksym__grow((void **)&c->buf, &c->buf_cap, c->buf_len + more + 32, 1) ||
+        ksym__grow((void **)&c->start, &c->start_cap, to, sizeof *c->start))
+        return KSYM_ENOMEM;
+    size_t o = c->buf_len;
+    for (size_t r = c->n; r < to; r++) {
+        const struct ksym_rec *rec = &b->recs[r];
+        size_t L = rec->name_len + 1u;
+        c->buf[o] = (uint8_t)L;
+        c->buf[o + 1] = (uint8_t)(L >> 8);
+        o += 2;
+        c->start[r] = (uint32_t)o;
+        c->buf[o] = rec->type;
+        memcpy(c->buf + o + 1, b->names + rec->name_off, rec->name_len);
+        o += L;
+    }
+    memset(c->buf + o, 0, 32);
+    c->buf_len = o;
+    if (list_batch(c, c->n, (uint32_t)to))
+        return KSYM_ENOMEM;
+    c->n = (uint32_t)to;
+    return KSYM_OK;
+}
+
+int ksym__comp_prepare(struct ksym_builder *b, size_t min_batch)
+{
+    size_t have = b->comp ? b->comp->n : 0;
+    if (min_batch && b->nrecs - have < min_batch)
+        return KSYM_OK;
+    if (!b->comp) {
+        b->comp = calloc(1, sizeof *b->comp);
+        if (!b->comp || !(b->comp->scratch = calloc(NPAIRS, sizeof *b->comp->scratch))) {
+            ksym__comp_free(b->comp);
+            b->comp = NULL;
+            return KSYM_ENOMEM;
+        }
+    }
+    if (b->nrecs == have)
+        return KSYM_OK;
+    int err = prepare_records(b->comp, b, b->nrecs);
+    if (err) {
+        ksym__comp_free(b->comp);
+        b->comp = NULL;
+    }
+    return err;
+}
+
+void ksym__comp_free(struct ksym_comp *c)
+{
+    if (!c)
+        return;
+    for (size_t k = 0; k < c->nlit; k++) {
+        free(c->lit[k].ent);
+        free(c->lit[k].dpair);
+        free(c->lit[k].doff);
+    }
+    free(c->lit);
+    free(c->scratch);
+    free(c->buf);
+    free(c->start);
+    free(c->pool);
+    free(c->log_sym);
+    free(c->log_key);
+    free(c);
+}
+
+/* ---- the rounds ------------------------------------------------------------ */
+
+static int pool_reserve(struct ksym_comp *c, size_t more)
+{
+    if (c->npool + more <= c->pool_cap)
+        return 0;
+    size_t cap = c->pool_cap ? c->pool_cap : 1024;
+    while (cap < c->npool + more)
+        cap *= 2;
+    uint32_t *p = realloc(c->pool, cap * sizeof *p);
+    if (!p)
+        return -1;
+    c->pool = p;
+    c->pool_cap = cap;
+    return 0;
+}
+
+/* Visit the symbols list[0..m) for one round, logging the new pairs.  The
+ * caller made room in the log. */
+static void visit(struct ksym_comp *c, const uint32_t *list, size_t m, unsigned a, unsigned b,
+                  unsigned code)
+{
+#if defined(__SSE2__)
+    const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
+    uint16_t mask[(KSYM_NAME_MAX + 1 + 15) / 16];
+#endif
+    for (size_t i = 0; i < m; i++) {
+        if (i + 16 < m)
+            PREFETCH(c->buf + list[i + 16]);
+        uint32_t s = list[i];
+        if (i && s == list[i - 1])
+            continue;
+        uint8_t *x = c->buf + s;
+        c->cur = s;
+        STAT(prof_visits++);
+#if defined(__SSE2__)
+        size_t L = sym_len(x), nblk;
+        if (L <= 17) {
+            if (L < 2)
+                continue;
+            __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)x);
+            __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(x + 1));
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x0, va)) &
+                         (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x1, vb)) &
+                         (0xFFFFu >> (17 - L));
+            if (!m)
+                continue;
+            STAT(prof_rewrites++);
+            if (!(m & (m - 1))) {
+                rewrite_short1(c, x, L, x0, x1, (unsigned)__builtin_ctz(m), a, b, code);
+                continue;
+            }
+            mask[0] = (uint16_t)m;
+            rewrite(c, x, L, mask, 1, a, b, code);
+            continue;
+        }
+        if (!pair_masks(x, L, va, vb, mask, &nblk))
+            continue;
+        STAT(prof_rewrites++);
+        rewrite(c, x, L, mask, nblk, a, b, code);
+#else
+        replace_in(c, x, a, b, code);
+#endif
+    }
+}
+
+/* Sort the round's log into one list per new pair. */
+static int file_log(struct ksym_comp *c, unsigned code)
+{
+    if (pool_reserve(c, c->nlog))
+        return -1;
+    uint32_t off[512];
+    size_t o = c->npool;
+    for (unsigned k = 0; k < 512; k++) {
+        off[k] = (uint32_t)o;
+        uint32_t p = k < 256 ? k | (code << 8) : code | ((k - 256) << 8);
+        if (c->keycnt[k]) { /* (code, code) has key code only */
+            c->lst_off[p] = (uint32_t)o;
+            c->lst_len[p] = c->keycnt[k];
+            c->listed[p] = 1;
+        }
+        o += c->keycnt[k];
+        c->keycnt[k] = 0;
+    }
+    uint32_t *pool = c->pool;
+    for (size_t i = 0; i < c->nlog; i++)
+        pool[off[c->log_key[i]]++] = c->log_sym[i];
+    c->npool = o;
+    STAT(prof_logged += c->nlog);
+    c->nlog = 0;
+    return 0;
+}
+
+/* Visit the symbols of batch lb listed for literal pair p. */
+static void visit_literal(struct ksym_comp *c, const struct ksym_lit_batch *lb, uint32_t p,
+                          unsigned code)
+{
+    uint32_t lo = 0, hi = lb->ndir;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (lb->dpair[mid] < p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == lb->ndir || lb->dpair[lo] != p)
+        return;
+    visit(c, lb->ent + lb->doff[lo], lb->doff[lo + 1] - lb->doff[lo], p & 0xFF, p >> 8, code);
+}
+
+static int reserve_log(struct ksym_comp *c, size_t need)
+{
+    if (need <= c->log_cap)
+        return 0;
+    size_t cap = c->log_cap ? c->log_cap : 1024;
+    while (cap < need)
+        cap *= 2;
+    uint32_t *ls = realloc(c->log_sym, cap * sizeof *ls);
+    if (!ls)
+        return -1;
+    c->log_sym = ls;
+    uint16_t *lk = realloc(c->log_key, cap * sizeof *lk);
+    if (!lk)
+        return -1;
+    c->log_key = lk;
+    c->log_cap = cap;
+    return 0;
+}
+
+int ksym__compress(struct ksym_comp *c, uint32_t *progress)
+{
+    /* No more records come. */
+    free(c->scratch);
+    c->scratch = NULL;
+    for (int k = 0; k < 256; k++) {
+        uint32_t m = 0;
+        for (int j = 0; j < 256; j++)
+            m = c->cnt[k * 256 + j] > m ? c->cnt[k * 256 + j] : m;
+        c->bmax[k] = m;
+        c->kind[k] = c->seen[k] ? 1 : 0;
+    }
+    set_progress(progress, PROGRESS_COMP_INIT);
+    unsigned rounds = 0, done = 0;
+    for (int code = 0; code < 256; code++)
+        rounds += !c->kind[code];
+    for (int code = 255; code >= 0; code--) {
+        if (c->kind[code])
+            continue;
+        uint32_t p = best_pair(c);
+        if (p == NPAIRS)
+            break;
+        unsigned a = p & 0xFF, b = p >> 8;
+        int literal = c->kind[a] == 1 && c->kind[b] == 1;
+        c->kind[code] = 2;
+        c->tok_a[code] = (uint8_t)a;
+        c->tok_b[code] = (uint8_t)b;
+        /* Each replaced occurrence logs at most two new pairs. */
+        if (reserve_log(c, 2 * (size_t)c->cnt[p]))
+            return -1;
+        if (literal) {
+            for (size_t k = 0; k < c->nlit; k++)
+                visit_literal(c, &c->lit[k], p, (unsigned)code);
+        } else if (c->listed[p]) { /* always, by the argument above */
+            visit(c, c->pool + c->lst_off[p], c->lst_len[p], a, b, (unsigned)code);
+        }
+        if (file_log(c, (unsigned)code))
+            return -1;
+        set_progress(progress, PROGRESS_COMP_INIT + (PROGRESS_ROUNDS - PROGRESS_COMP_INIT) * ++done / rounds);
+    }
+#ifdef KSYM_PROFILE
+    fprintf(stderr, "  stats: visits %zu rewrites %zu logged %zu\n", prof_visits, prof_rewrites,
+            prof_logged);
+    prof_visits = prof_rewrites = prof_logged = 0;
+#endif
+    return 0;
+}

@@ -1,0 +1,94 @@
+/* compress.h - private: the kernel's greedy token compression (compress.c),
+ * shared with build.c.  Not installed, not part of the API.
+ *
+ * The input is prepared record by record while records arrive (a reader
+ * thread's parser has the time: ksym_builder_add_fd), and compressed when
+ * the table is finished.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef PYSYMS_COMPRESS_H
+#define PYSYMS_COMPRESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "builder.h"
+#include "ksym.h"
+
+#define KSYM_NPAIRS 65536
+
+/* The literal pairs of one batch of prepared symbols, grouped by pair: the
+ * symbols holding dpair[k] are ent[doff[k] .. doff[k + 1]), ascending,
+ * one entry per occurrence. */
+struct ksym_lit_batch {
+    uint32_t *ent;
+    uint16_t *dpair;
+    uint32_t *doff; /* ndir + 1 */
+    uint32_t ndir;
+};
+
+struct ksym_comp {
+    /* Symbol strings (type + name) in record order, compressed in place
+     * when finished.  A symbol is named by the offset of its codes in buf;
+     * the two bytes before hold its current length (little-endian).  buf
+     * keeps 32 bytes of slack past buf_len for 16-byte loads. */
+    uint8_t *buf;
+    size_t buf_len, buf_cap;
+    uint32_t *start; /* per record: offset of its codes */
+    size_t start_cap;
+    uint32_t n;      /* records prepared */
+
+    uint32_t cnt[KSYM_NPAIRS]; /* overlapping occurrences over all symbols, exact */
+    uint32_t bmax[256];        /* per block of 256 pairs: the largest count */
+    uint8_t dirty[256];        /* bmax may be too large: recompute */
+    uint8_t seen[256];         /* bytes that occur: the literals */
+
+    /* Every literal pair, listed batch by batch as records are prepared. */
+    struct ksym_lit_batch *lit;
+    size_t nlit, lit_cap;
+    uint32_t *scratch; /* KSYM_NPAIRS zeros between batches */
+
+    /* Per pair with a made code: its symbol list pool[lst_off ..
+     * lst_off + lst_len), valid when listed (by the round that made it). */
+    uint32_t lst_off[KSYM_NPAIRS], lst_len[KSYM_NPAIRS];
+    uint8_t listed[KSYM_NPAIRS];
+    uint32_t *pool;
+    size_t npool, pool_cap;
+
+    /* This round's new pairs: symbol, and key = the other code (+ 256 when
+     * the new code is on the left); keycnt counts them per key. */
+    uint32_t *log_sym;
+    uint16_t *log_key;
+    size_t nlog, log_cap;
+    uint32_t cur; /* the symbol being rewritten */
+    uint32_t keycnt[512];
+
+    uint8_t tok_a[256], tok_b[256];
+    uint8_t kind[256]; /* 0 unused, 1 literal, 2 pair */
+    /* Expansions: each is a substring of a symbol string, so at most
+     * KSYM_NAME_MAX + 1 bytes; stored back to back. */
+    uint8_t tokbuf[256 * (KSYM_NAME_MAX + 1)];
+};
+
+/* Prepare the builder's records not prepared yet, when at least min_batch
+ * are waiting (0: all of them, creating b->comp even for none).  KSYM_OK,
+ * KSYM_ENOMEM, or KSYM_E2BIG when the strings would pass 4 GiB; on an
+ * error b->comp is dropped, so a later call starts over. */
+int ksym__comp_prepare(struct ksym_builder *b, size_t min_batch);
+
+/* Run the compression rounds on a prepared input; 0 or -1 (out of memory).
+ * progress moves from PROGRESS_COMP_INIT to PROGRESS_ROUNDS. */
+int ksym__compress(struct ksym_comp *c, uint32_t *progress);
+
+void ksym__comp_free(struct ksym_comp *c);
+
+/* The codes of record r and their number. */
+static inline const uint8_t *ksym__comp_codes(const struct ksym_comp *c, uint32_t r, size_t *len)
+{
+    const uint8_t *x = c->buf + c->start[r];
+    *len = x[-2] | ((size_t)x[-1] << 8);
+    return x;
+}
+
+#endif
