@@ -665,6 +665,9 @@ struct name_job {
     uint8_t *sample; /* out: ceil(n / KSYM_NAME_SAMPLE) x KSYM_SAMPLE_BYTES */
     uint32_t slots;
     int err;
+    /* Once the job is done, its thread helps with the compression rounds
+     * (compress.h) until they end; NULL: it just ends. */
+    struct ksym_helper *helper;
 };
 
 static void *name_job_run(void *arg)
@@ -677,12 +680,16 @@ static void *name_job_run(void *arg)
     j->seqs = malloc(n ? n * 3 : 1);
     size_t nsamp = (n + KSYM_NAME_SAMPLE - 1) / KSYM_NAME_SAMPLE;
     j->sample = malloc(nsamp ? nsamp * KSYM_SAMPLE_BYTES : 1);
+    uint64_t *hv = malloc((n ? n : 1) * sizeof *hv);
     j->err = -1;
-    if (!items || !itmp || !j->seqs || !j->sample)
+    if (!items || !itmp || !j->seqs || !j->sample || !hv)
         goto out;
+    /* Hashes first, in table order: the names are then read about in the
+     * order they lie in memory, not in name order. */
     for (size_t i = 0; i < n; i++) {
         items[i].idx = (uint32_t)i;
         items[i].pad = 0;
+        hv[i] = ksym_hash(src->ptr[i], src->len[i]);
     }
     sort_names(items, itmp, n, 0, src);
     /* Distinct names in name order: each run of equal names gets one slot
@@ -711,11 +718,10 @@ static void *name_job_run(void *arg)
     for (size_t k = 0; k < nd; k++) {
         uint32_t pos = first[k];
         uint32_t next = k + 1 < nd ? first[k + 1] : (uint32_t)n;
-        uint32_t idx = items[pos].idx;
-        uint64_t hv = ksym_hash(src->ptr[idx], src->len[idx]);
-        uint32_t v = ((uint32_t)(hv >> 57) << 25) | ((uint32_t)(next - pos == 1) << 24) |
+        uint64_t hk = hv[items[pos].idx];
+        uint32_t v = ((uint32_t)(hk >> 57) << 25) | ((uint32_t)(next - pos == 1) << 24) |
                      (pos + 1);
-        uint32_t sl = ksym_hash_slot(hv, slots);
+        uint32_t sl = ksym_hash_slot(hk, slots);
         while (h[sl])
             if (++sl == slots)
                 sl = 0;
@@ -728,10 +734,22 @@ static void *name_job_run(void *arg)
     j->hash = (uint8_t *)h;
     j->err = 0;
 out:
+    free(hv);
     free(items);
     free(itmp);
     return NULL;
 }
+
+#ifdef KSYM_THREADS
+static void *name_thread(void *arg)
+{
+    struct name_job *j = arg;
+    name_job_run(j);
+    if (j->helper)
+        ksym__helper_serve(j->helper);
+    return NULL;
+}
+#endif
 
 /* On success the builder is emptied (and may be reused); on failure its
  * records are kept and the message says what went wrong. */
@@ -805,8 +823,11 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     job.src.ptr = nptr;
     job.src.len = nlen;
 #ifdef KSYM_THREADS
-    if (n >= 4096 && pthread_create(&thr, NULL, name_job_run, &job) == 0)
-        threaded = 1;
+    if (n >= 4096) {
+        job.helper = ksym__helper_new();
+        if (pthread_create(&thr, NULL, name_thread, &job) == 0)
+            threaded = 1;
+    }
 #endif
 
     /* 5. Compression: the records not prepared yet, then the rounds, which
@@ -822,14 +843,10 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     c = b->comp;
     b->comp = NULL;
     PROF("prepare");
-    if (ksym__compress(c, &b->progress))
+    if (ksym__compress(c, threaded ? job.helper : NULL, &b->progress))
         goto fail;
-    free(c->pool);
-    c->pool = NULL;
-    free(c->log_sym);
-    c->log_sym = NULL;
-    free(c->log_key);
-    c->log_key = NULL;
+    ksym__helper_stop(job.helper);
+    ksym__comp_drop_lists(c);
 
     /* Token expansions. */
     uint8_t *tokbuf = c->tokbuf;
@@ -1099,11 +1116,13 @@ fail:
     ksym__error(b, err, 0, -1, "out of memory");
 fail_msg:
 done:
+    ksym__helper_stop(job.helper);
     if (threaded) {
 #ifdef KSYM_THREADS
         pthread_join(thr, NULL);
 #endif
     }
+    ksym__helper_free(job.helper);
     free(job.seqs);
     free(job.hash);
     free(job.sample);

@@ -65,45 +65,71 @@ static inline size_t sym_len(const uint8_t *x)
     return x[-2] | ((size_t)x[-1] << 8);
 }
 
-static inline void pair_inc(struct ksym_comp *c, uint32_t p)
+/* The rounds' hot functions take the lane they run for and whether it is
+ * the helper's, a constant that inlining folds (HOT): the owner changes the
+ * counts, the helper only notes its changes for the owner to merge. */
+#if defined(__GNUC__)
+#define HOT static inline __attribute__((always_inline))
+#else
+#define HOT static inline
+#endif
+
+HOT void note_change(struct ksym_lane *l, uint32_t p, int d)
 {
+    if (!l->mark[p]) {
+        l->mark[p] = 1;
+        l->touched[l->ntouched++] = (uint16_t)p;
+    }
+    l->delta[p] += d;
+}
+
+HOT void pair_inc(struct ksym_comp *c, struct ksym_lane *l, const int helper, uint32_t p)
+{
+    if (helper) {
+        note_change(l, p, 1);
+        return;
+    }
     uint32_t v = ++c->cnt[p];
     if (v > c->bmax[p >> 8])
         c->bmax[p >> 8] = v;
 }
 
-static inline void pair_dec(struct ksym_comp *c, uint32_t p)
+HOT void pair_dec(struct ksym_comp *c, struct ksym_lane *l, const int helper, uint32_t p)
 {
+    if (helper) {
+        note_change(l, p, -1);
+        return;
+    }
     if (c->cnt[p] == c->bmax[p >> 8])
         c->dirty[p >> 8] = 1;
     c->cnt[p]--;
 }
 
-static inline void log_new(struct ksym_comp *c, unsigned key)
+HOT void log_new(struct ksym_lane *l, unsigned key)
 {
-    c->log_sym[c->nlog] = c->cur;
-    c->log_key[c->nlog++] = (uint16_t)key;
-    c->keycnt[key]++;
+    l->log_sym[l->nlog] = l->cur;
+    l->log_key[l->nlog++] = (uint16_t)key;
+    l->keycnt[key]++;
 }
 
 /* Occurrence at r of (a, b) -> code.  The current string is out[0..w) +
  * x[r..L) (out may be x itself).  Updates the counts of the pairs around it
  * and logs the new ones, returns the new w. */
-static inline size_t replace_one(struct ksym_comp *c, uint8_t *out, const uint8_t *x, size_t L,
+HOT size_t replace_one(struct ksym_comp *c, struct ksym_lane *l, const int helper, uint8_t *out, const uint8_t *x, size_t L,
                                  size_t w, size_t r, unsigned a, unsigned b, unsigned code)
 {
     if (w > 0) {
         uint32_t left = out[w - 1];
-        pair_dec(c, left | (a << 8));
-        pair_inc(c, left | (code << 8));
-        log_new(c, left);
+        pair_dec(c, l, helper, left | (a << 8));
+        pair_inc(c, l, helper, left | (code << 8));
+        log_new(l, left);
     }
-    pair_dec(c, a | (b << 8));
+    pair_dec(c, l, helper, a | (b << 8));
     if (r + 2 < L) {
         uint32_t right = x[r + 2];
-        pair_dec(c, b | (right << 8));
-        pair_inc(c, code | (right << 8));
-        log_new(c, 256 + right);
+        pair_dec(c, l, helper, b | (right << 8));
+        pair_inc(c, l, helper, code | (right << 8));
+        log_new(l, 256 + right);
     }
     out[w] = (uint8_t)code;
     return w + 1;
@@ -157,7 +183,7 @@ static inline unsigned pair_masks(const uint8_t *x, size_t L, __m128i va, __m128
 
 /* Replace the occurrences of (a, b) given by mask in symbol x with code,
  * non-overlapping, left to right, keeping the pair counts exact. */
-static void rewrite(struct ksym_comp *c, uint8_t *x, size_t L, const uint16_t *mask, size_t nblk,
+HOT void rewrite(struct ksym_comp *c, struct ksym_lane *l, const int helper, uint8_t *x, size_t L, const uint16_t *mask, size_t nblk,
                     unsigned a, unsigned b, unsigned code)
 {
     /* Rewrite into out with 16-byte moves (reads past L stay inside buf's
@@ -175,7 +201,7 @@ static void rewrite(struct ksym_comp *c, uint8_t *x, size_t L, const uint16_t *m
                 _mm_storeu_si128((__m128i *)(void *)(out + w + i),
                                  _mm_loadu_si128((const __m128i *)(const void *)(x + r + i)));
             w += pos - r;
-            w = replace_one(c, out, x, L, w, pos, a, b, code);
+            w = replace_one(c, l, helper, out, x, L, w, pos, a, b, code);
             r = pos + 2;
         }
     }
@@ -204,21 +230,21 @@ static void rewrite(struct ksym_comp *c, uint8_t *x, size_t L, const uint16_t *m
 /* The common case of rewrite(): a symbol of at most 17 codes with one
  * occurrence, at pos.  Rewritten in place with one 16-byte blend; bytes
  * from L on (the next symbol) are stored back unchanged. */
-static inline void rewrite_short1(struct ksym_comp *c, uint8_t *x, size_t L, __m128i x0, __m128i x1,
+HOT void rewrite_short1(struct ksym_comp *c, struct ksym_lane *l, const int helper, uint8_t *x, size_t L, __m128i x0, __m128i x1,
                                   unsigned pos, unsigned a, unsigned b, unsigned code)
 {
     if (pos > 0) {
         uint32_t left = x[pos - 1];
-        pair_dec(c, left | (a << 8));
-        pair_inc(c, left | (code << 8));
-        log_new(c, left);
+        pair_dec(c, l, helper, left | (a << 8));
+        pair_inc(c, l, helper, left | (code << 8));
+        log_new(l, left);
     }
-    pair_dec(c, a | (b << 8));
+    pair_dec(c, l, helper, a | (b << 8));
     if (pos + 2 < L) {
         uint32_t right = x[pos + 2];
-        pair_dec(c, b | (right << 8));
-        pair_inc(c, code | (right << 8));
-        log_new(c, 256 + right);
+        pair_dec(c, l, helper, b | (right << 8));
+        pair_inc(c, l, helper, code | (right << 8));
+        log_new(l, 256 + right);
     }
     const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     /* j < pos: x0; j == pos: code; pos < j < L: x1 (x[j + 1]); else x0. */
@@ -235,7 +261,7 @@ static inline void rewrite_short1(struct ksym_comp *c, uint8_t *x, size_t L, __m
 #else
 /* Replace the non-overlapping occurrences of (a, b) in symbol x with code,
  * left to right, keeping the pair counts exact. */
-static void replace_in(struct ksym_comp *c, uint8_t *x, unsigned a, unsigned b, unsigned code)
+HOT void replace_in(struct ksym_comp *c, struct ksym_lane *l, const int helper, uint8_t *x, unsigned a, unsigned b, unsigned code)
 {
     const size_t L = sym_len(x);
     /* Compare two bytes at a time: only real occurrences branch. */
@@ -252,7 +278,7 @@ static void replace_in(struct ksym_comp *c, uint8_t *x, unsigned a, unsigned b, 
     }
     size_t w = r;
     for (;;) {
-        w = replace_one(c, x, x, L, w, r, a, b, code);
+        w = replace_one(c, l, helper, x, x, L, w, r, a, b, code);
         r += 2;
         for (;;) {
             if (r + 1 >= L) {
@@ -431,26 +457,42 @@ int ksym__comp_prepare(struct ksym_builder *b, size_t min_batch)
     return err;
 }
 
-void ksym__comp_free(struct ksym_comp *c)
+void ksym__comp_drop_lists(struct ksym_comp *c)
 {
-    if (!c)
-        return;
     for (size_t k = 0; k < c->nlit; k++) {
         free(c->lit[k].ent);
         free(c->lit[k].dpair);
         free(c->lit[k].doff);
     }
     free(c->lit);
+    c->lit = NULL;
+    c->nlit = c->lit_cap = 0;
     free(c->scratch);
+    c->scratch = NULL;
+    free(c->pool);
+    c->pool = NULL;
+    for (int h = 0; h < 2; h++) {
+        struct ksym_lane *l = &c->lane[h];
+        free(l->log_sym);
+        free(l->log_key);
+        free(l->delta);
+        free(l->mark);
+        free(l->touched);
+        memset(l, 0, sizeof *l);
+    }
+}
+
+void ksym__comp_free(struct ksym_comp *c)
+{
+    if (!c)
+        return;
+    ksym__comp_drop_lists(c);
     free(c->buf);
     free(c->start);
-    free(c->pool);
-    free(c->log_sym);
-    free(c->log_key);
     free(c);
 }
 
-/* ---- the rounds ------------------------------------------------------------ */
+/* ---- a round's visits -------------------------------------------------------- */
 
 static int pool_reserve(struct ksym_comp *c, size_t more)
 {
@@ -469,8 +511,8 @@ static int pool_reserve(struct ksym_comp *c, size_t more)
 
 /* Visit the symbols list[0..m) for one round, logging the new pairs.  The
  * caller made room in the log. */
-static void visit(struct ksym_comp *c, const uint32_t *list, size_t m, unsigned a, unsigned b,
-                  unsigned code)
+HOT void visit_lane(struct ksym_comp *c, struct ksym_lane *l, const int helper,
+                   const uint32_t *list, size_t m, unsigned a, unsigned b, unsigned code)
 {
 #if defined(__SSE2__)
     const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
@@ -483,7 +525,7 @@ static void visit(struct ksym_comp *c, const uint32_t *list, size_t m, unsigned 
         if (i && s == list[i - 1])
             continue;
         uint8_t *x = c->buf + s;
-        c->cur = s;
+        l->cur = s;
         STAT(prof_visits++);
 #if defined(__SSE2__)
         size_t L = sym_len(x), nblk;
@@ -499,54 +541,213 @@ static void visit(struct ksym_comp *c, const uint32_t *list, size_t m, unsigned 
                 continue;
             STAT(prof_rewrites++);
             if (!(m & (m - 1))) {
-                rewrite_short1(c, x, L, x0, x1, (unsigned)__builtin_ctz(m), a, b, code);
+                rewrite_short1(c, l, helper, x, L, x0, x1, (unsigned)__builtin_ctz(m), a, b, code);
                 continue;
             }
             mask[0] = (uint16_t)m;
-            rewrite(c, x, L, mask, 1, a, b, code);
+            rewrite(c, l, helper, x, L, mask, 1, a, b, code);
             continue;
         }
         if (!pair_masks(x, L, va, vb, mask, &nblk))
             continue;
         STAT(prof_rewrites++);
-        rewrite(c, x, L, mask, nblk, a, b, code);
+        rewrite(c, l, helper, x, L, mask, nblk, a, b, code);
 #else
-        replace_in(c, x, a, b, code);
+        replace_in(c, l, helper, x, a, b, code);
 #endif
     }
 }
 
-/* Sort the round's log into one list per new pair. */
+static void visit_owner(struct ksym_comp *c, const uint32_t *list, size_t m, unsigned a,
+                        unsigned b, unsigned code)
+{
+    visit_lane(c, &c->lane[0], 0, list, m, a, b, code);
+}
+
+static void visit_helper(struct ksym_comp *c, const uint32_t *list, size_t m, unsigned a,
+                         unsigned b, unsigned code)
+{
+    visit_lane(c, &c->lane[1], 1, list, m, a, b, code);
+}
+
+/* Sort the round's logs (the owner's, then the helper's, which covers later
+ * symbols) into one list per new pair. */
 static int file_log(struct ksym_comp *c, unsigned code)
 {
-    if (pool_reserve(c, c->nlog))
+    struct ksym_lane *l0 = &c->lane[0], *l1 = &c->lane[1];
+    if (pool_reserve(c, l0->nlog + l1->nlog))
         return -1;
     uint32_t off[512];
     size_t o = c->npool;
     for (unsigned k = 0; k < 512; k++) {
         off[k] = (uint32_t)o;
         uint32_t p = k < 256 ? k | (code << 8) : code | ((k - 256) << 8);
-        if (c->keycnt[k]) { /* (code, code) has key code only */
+        uint32_t n = l0->keycnt[k] + l1->keycnt[k];
+        if (n) { /* (code, code) has key code only */
             c->lst_off[p] = (uint32_t)o;
-            c->lst_len[p] = c->keycnt[k];
+            c->lst_len[p] = n;
             c->listed[p] = 1;
         }
-        o += c->keycnt[k];
-        c->keycnt[k] = 0;
+        o += n;
+        l0->keycnt[k] = l1->keycnt[k] = 0;
     }
     uint32_t *pool = c->pool;
-    for (size_t i = 0; i < c->nlog; i++)
-        pool[off[c->log_key[i]]++] = c->log_sym[i];
+    for (int h = 0; h < 2; h++) {
+        struct ksym_lane *l = &c->lane[h];
+        for (size_t i = 0; i < l->nlog; i++)
+            pool[off[l->log_key[i]]++] = l->log_sym[i];
+        STAT(prof_logged += l->nlog);
+        l->nlog = 0;
+    }
     c->npool = o;
-    STAT(prof_logged += c->nlog);
-    c->nlog = 0;
     return 0;
 }
 
-/* Visit the symbols of batch lb listed for literal pair p. */
-static void visit_literal(struct ksym_comp *c, const struct ksym_lit_batch *lb, uint32_t p,
-                          unsigned code)
+/* The helper's count changes, into the counts. */
+static void merge_changes(struct ksym_comp *c)
 {
+    struct ksym_lane *l = &c->lane[1];
+    for (size_t k = 0; k < l->ntouched; k++) {
+        uint32_t p = l->touched[k];
+        int32_t d = l->delta[p];
+        l->delta[p] = 0;
+        l->mark[p] = 0;
+        if (d > 0) {
+            uint32_t v = c->cnt[p] += (uint32_t)d;
+            if (v > c->bmax[p >> 8])
+                c->bmax[p >> 8] = v;
+        } else if (d < 0) {
+            if (c->cnt[p] == c->bmax[p >> 8])
+                c->dirty[p >> 8] = 1;
+            c->cnt[p] -= (uint32_t)-d;
+        }
+    }
+    l->ntouched = 0;
+}
+
+/* ---- the second thread's share --------------------------------------------- */
+
+/* A round's list is a few runs (one per literal batch, or one), each
+ * ascending, together in buffer order. */
+struct run {
+    const uint32_t *list;
+    size_t m;
+};
+
+/* Hand the helper the back part of a round's runs only when there is this
+ * much to visit: below it, waking the helper costs more than it saves. */
+#define HELP_MIN 1024
+
+struct ksym_helper {
+    /* Written by the owner before it bumps go; read by the helper after. */
+    struct ksym_comp *c;
+    struct run *runs; /* room for one per literal batch */
+    size_t nruns;
+    unsigned a, b, code;
+    unsigned go;    /* round number handed out (atomic) */
+    unsigned done;  /* round number finished (atomic) */
+    int ready;      /* the helper is waiting for rounds (atomic) */
+    int quit;       /* no more rounds (atomic) */
+};
+
+static inline void cpu_relax(void)
+{
+#if defined(__SSE2__)
+    _mm_pause();
+#endif
+}
+
+struct ksym_helper *ksym__helper_new(void)
+{
+    return calloc(1, sizeof(struct ksym_helper));
+}
+
+void ksym__helper_free(struct ksym_helper *h)
+{
+    if (h)
+        free(h->runs);
+    free(h);
+}
+
+void ksym__helper_serve(struct ksym_helper *h)
+{
+    unsigned seen = 0;
+    __atomic_store_n(&h->ready, 1, __ATOMIC_RELEASE);
+    for (;;) {
+        unsigned go;
+        while ((go = __atomic_load_n(&h->go, __ATOMIC_ACQUIRE)) == seen) {
+            if (__atomic_load_n(&h->quit, __ATOMIC_ACQUIRE))
+                return;
+            cpu_relax();
+        }
+        seen = go;
+        for (size_t k = 0; k < h->nruns; k++)
+            visit_helper(h->c, h->runs[k].list, h->runs[k].m, h->a, h->b, h->code);
+        __atomic_store_n(&h->done, go, __ATOMIC_RELEASE);
+    }
+}
+
+void ksym__helper_stop(struct ksym_helper *h)
+{
+    if (h)
+        __atomic_store_n(&h->quit, 1, __ATOMIC_RELEASE);
+}
+
+/* Split runs[0..n) at about half their entries, into the owner's part
+ * (left in runs, *n shrunk) and the helper's (h->runs), never between a
+ * symbol's repeated entries. */
+static void split_runs(struct run *runs, size_t *n, struct ksym_helper *h)
+{
+    size_t total = 0;
+    for (size_t k = 0; k < *n; k++)
+        total += runs[k].m;
+    size_t want = total / 2, k = 0;
+    while (k < *n && want >= runs[k].m)
+        want -= runs[k++].m;
+    h->nruns = 0;
+    if (k == *n)
+        return;
+    size_t i = want;
+    while (i > 0 && i < runs[k].m && runs[k].list[i] == runs[k].list[i - 1])
+        i++;
+    if (i == runs[k].m) { /* a run holds whole symbols: the next starts anew */
+        k++;
+        i = 0;
+    }
+    if (k == *n)
+        return;
+    h->runs[h->nruns].list = runs[k].list + i;
+    h->runs[h->nruns++].m = runs[k].m - i;
+    for (size_t j = k + 1; j < *n; j++)
+        h->runs[h->nruns++] = runs[j];
+    runs[k].m = i;
+    *n = k + (i > 0);
+}
+
+/* How far past a symbol's start its rewrite may load or store: its length,
+ * then up to 16 bytes more for 16-byte moves (and some margin). */
+#define SPILL (KSYM_NAME_MAX + 1 + 64)
+
+/* Entries of list[0..m) below offset limit. */
+static size_t count_below(const uint32_t *list, size_t m, uint32_t limit)
+{
+    size_t lo = 0, hi = m;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (list[mid] < limit)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* ---- the rounds ------------------------------------------------------------ */
+
+/* The run of batch lb listed for literal pair p, or an empty one. */
+static struct run literal_run(const struct ksym_lit_batch *lb, uint32_t p)
+{
+    struct run r = {NULL, 0};
     uint32_t lo = 0, hi = lb->ndir;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -555,35 +756,53 @@ static void visit_literal(struct ksym_comp *c, const struct ksym_lit_batch *lb, 
         else
             hi = mid;
     }
-    if (lo == lb->ndir || lb->dpair[lo] != p)
-        return;
-    visit(c, lb->ent + lb->doff[lo], lb->doff[lo + 1] - lb->doff[lo], p & 0xFF, p >> 8, code);
+    if (lo < lb->ndir && lb->dpair[lo] == p) {
+        r.list = lb->ent + lb->doff[lo];
+        r.m = lb->doff[lo + 1] - lb->doff[lo];
+    }
+    return r;
 }
 
-static int reserve_log(struct ksym_comp *c, size_t need)
+static int reserve_log(struct ksym_lane *l, size_t need)
 {
-    if (need <= c->log_cap)
+    if (need <= l->log_cap)
         return 0;
-    size_t cap = c->log_cap ? c->log_cap : 1024;
+    size_t cap = l->log_cap ? l->log_cap : 1024;
     while (cap < need)
         cap *= 2;
-    uint32_t *ls = realloc(c->log_sym, cap * sizeof *ls);
+    uint32_t *ls = realloc(l->log_sym, cap * sizeof *ls);
     if (!ls)
         return -1;
-    c->log_sym = ls;
-    uint16_t *lk = realloc(c->log_key, cap * sizeof *lk);
+    l->log_sym = ls;
+    uint16_t *lk = realloc(l->log_key, cap * sizeof *lk);
     if (!lk)
         return -1;
-    c->log_key = lk;
-    c->log_cap = cap;
+    l->log_key = lk;
+    l->log_cap = cap;
     return 0;
 }
 
-int ksym__compress(struct ksym_comp *c, uint32_t *progress)
+static int helper_lane_init(struct ksym_lane *l)
+{
+    if (l->delta)
+        return 0;
+    l->delta = calloc(NPAIRS, sizeof *l->delta);
+    l->mark = calloc(NPAIRS, 1);
+    l->touched = malloc(NPAIRS * sizeof *l->touched);
+    return l->delta && l->mark && l->touched ? 0 : -1;
+}
+
+int ksym__compress(struct ksym_comp *c, struct ksym_helper *h, uint32_t *progress)
 {
     /* No more records come. */
     free(c->scratch);
     c->scratch = NULL;
+    /* A round's runs: one per literal batch at most. */
+    struct run *runs = malloc((c->nlit + 1) * sizeof *runs);
+    if (!runs)
+        return -1;
+    if (h && !(h->runs = malloc((c->nlit + 1) * sizeof *h->runs)))
+        h = NULL; /* no help then */
     for (int k = 0; k < 256; k++) {
         uint32_t m = 0;
         for (int j = 0; j < 256; j++)
@@ -591,6 +810,8 @@ int ksym__compress(struct ksym_comp *c, uint32_t *progress)
         c->bmax[k] = m;
         c->kind[k] = c->seen[k] ? 1 : 0;
     }
+    if (h)
+        h->c = c;
     set_progress(progress, PROGRESS_COMP_INIT);
     unsigned rounds = 0, done = 0;
     for (int code = 0; code < 256; code++)
@@ -606,23 +827,71 @@ int ksym__compress(struct ksym_comp *c, uint32_t *progress)
         c->kind[code] = 2;
         c->tok_a[code] = (uint8_t)a;
         c->tok_b[code] = (uint8_t)b;
-        /* Each replaced occurrence logs at most two new pairs. */
-        if (reserve_log(c, 2 * (size_t)c->cnt[p]))
-            return -1;
+        /* The symbols to visit. */
+        size_t nruns = 0;
         if (literal) {
-            for (size_t k = 0; k < c->nlit; k++)
-                visit_literal(c, &c->lit[k], p, (unsigned)code);
+            for (size_t k = 0; k < c->nlit; k++) {
+                runs[nruns] = literal_run(&c->lit[k], p);
+                nruns += runs[nruns].m > 0;
+            }
         } else if (c->listed[p]) { /* always, by the argument above */
-            visit(c, c->pool + c->lst_off[p], c->lst_len[p], a, b, (unsigned)code);
+            runs[0].list = c->pool + c->lst_off[p];
+            runs[0].m = c->lst_len[p];
+            nruns = 1;
+        }
+        /* Each replaced occurrence logs at most two new pairs. */
+        size_t need = 2 * (size_t)c->cnt[p];
+        if (reserve_log(&c->lane[0], need))
+            goto fail;
+        int helped = 0;
+        if (h && c->cnt[p] >= HELP_MIN && __atomic_load_n(&h->ready, __ATOMIC_ACQUIRE)) {
+            if (helper_lane_init(&c->lane[1]) || reserve_log(&c->lane[1], need))
+                goto fail;
+            split_runs(runs, &nruns, h);
+            if (h->nruns) {
+                h->a = a;
+                h->b = b;
+                h->code = (unsigned)code;
+                __atomic_store_n(&h->go, h->go + 1, __ATOMIC_RELEASE);
+                helped = 1;
+            }
+        }
+        if (!helped) {
+            for (size_t k = 0; k < nruns; k++)
+                visit_owner(c, runs[k].list, runs[k].m, a, b, (unsigned)code);
+        } else {
+            /* The owner's symbols that lie close before the helper's first
+             * wait until the helper is done: their rewrites may touch the
+             * bytes after them. */
+            uint32_t first = h->runs[0].list[0];
+            uint32_t limit = first > SPILL ? first - SPILL : 0;
+            size_t now[2] = {0, 0}; /* the last two runs can reach limit */
+            for (size_t k = 0; k < nruns; k++) {
+                size_t m = count_below(runs[k].list, runs[k].m, limit);
+                if (k + 2 >= nruns)
+                    now[k + 2 - nruns] = m;
+                visit_owner(c, runs[k].list, m, a, b, (unsigned)code);
+            }
+            while (__atomic_load_n(&h->done, __ATOMIC_ACQUIRE) != h->go)
+                cpu_relax();
+            for (size_t k = nruns >= 2 ? nruns - 2 : 0; k < nruns; k++) {
+                size_t m = now[k + 2 - nruns];
+                visit_owner(c, runs[k].list + m, runs[k].m - m, a, b, (unsigned)code);
+            }
+            merge_changes(c);
         }
         if (file_log(c, (unsigned)code))
-            return -1;
+            goto fail;
         set_progress(progress, PROGRESS_COMP_INIT + (PROGRESS_ROUNDS - PROGRESS_COMP_INIT) * ++done / rounds);
     }
+    free(runs);
 #ifdef KSYM_PROFILE
     fprintf(stderr, "  stats: visits %zu rewrites %zu logged %zu\n", prof_visits, prof_rewrites,
             prof_logged);
     prof_visits = prof_rewrites = prof_logged = 0;
 #endif
     return 0;
+fail:
+    free(runs);
+    return -1;
 }

@@ -28,6 +28,23 @@ struct ksym_lit_batch {
     uint32_t ndir;
 };
 
+/* What a thread logs and changes while it rewrites its share of a round:
+ * the new pairs (symbol, and key = the other code, + 256 when the new code
+ * is on the left; keycnt counts them per key) and, for the helper thread,
+ * its count changes, which the owner merges (delta, and the pairs whose
+ * delta it marked, once each, in touched). */
+struct ksym_lane {
+    uint32_t *log_sym;
+    uint16_t *log_key;
+    size_t nlog, log_cap;
+    uint32_t cur; /* the symbol being rewritten */
+    uint32_t keycnt[512];
+    int32_t *delta;
+    uint8_t *mark;
+    uint16_t *touched;
+    size_t ntouched;
+};
+
 struct ksym_comp {
     /* Symbol strings (type + name) in record order, compressed in place
      * when finished.  A symbol is named by the offset of its codes in buf;
@@ -56,13 +73,8 @@ struct ksym_comp {
     uint32_t *pool;
     size_t npool, pool_cap;
 
-    /* This round's new pairs: symbol, and key = the other code (+ 256 when
-     * the new code is on the left); keycnt counts them per key. */
-    uint32_t *log_sym;
-    uint16_t *log_key;
-    size_t nlog, log_cap;
-    uint32_t cur; /* the symbol being rewritten */
-    uint32_t keycnt[512];
+    /* The owner's (0) and the helper's (1) share of a round. */
+    struct ksym_lane lane[2];
 
     uint8_t tok_a[256], tok_b[256];
     uint8_t kind[256]; /* 0 unused, 1 literal, 2 pair */
@@ -77,10 +89,22 @@ struct ksym_comp {
  * error b->comp is dropped, so a later call starts over. */
 int ksym__comp_prepare(struct ksym_builder *b, size_t min_batch);
 
-/* Run the compression rounds on a prepared input; 0 or -1 (out of memory).
- * progress moves from PROGRESS_COMP_INIT to PROGRESS_ROUNDS. */
-int ksym__compress(struct ksym_comp *c, uint32_t *progress);
+/* A second thread's help with the rounds: a thread that has nothing else
+ * to do calls ksym__helper_serve, which takes the back half of each large
+ * round from the moment it is called until ksym__helper_stop. */
+struct ksym_helper;
+struct ksym_helper *ksym__helper_new(void);
+void ksym__helper_serve(struct ksym_helper *h);
+void ksym__helper_stop(struct ksym_helper *h);
+void ksym__helper_free(struct ksym_helper *h);
 
+/* Run the compression rounds on a prepared input, with h's help when h is
+ * not NULL; 0 or -1 (out of memory).  progress moves from
+ * PROGRESS_COMP_INIT to PROGRESS_ROUNDS.  The caller stops h after. */
+int ksym__compress(struct ksym_comp *c, struct ksym_helper *h, uint32_t *progress);
+
+/* Free what only the rounds need (lists, logs), keeping the strings. */
+void ksym__comp_drop_lists(struct ksym_comp *c);
 void ksym__comp_free(struct ksym_comp *c);
 
 /* The codes of record r and their number. */
