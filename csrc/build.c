@@ -413,6 +413,47 @@ int ksym_builder_add_sized(struct ksym_builder *b, uint64_t address, uint64_t si
     return ksym__add(b, address, size, (unsigned char)type, name, name_len, module, module_len);
 }
 
+/* The next of the NUL-separated strings in [*p, end): its start and length;
+ * *p moves past it and its separator.  -1 when none is left. */
+static int next_field(const char **p, const char *end, const char **s, size_t *len)
+{
+    if (!*p)
+        return -1;
+    const char *nul = memchr(*p, '\0', (size_t)(end - *p));
+    *s = *p;
+    *len = (size_t)((nul ? nul : end) - *p);
+    *p = nul ? nul + 1 : NULL; /* NULL: that was the last */
+    return 0;
+}
+
+int ksym_builder_add_many(struct ksym_builder *b, size_t n, const uint64_t *addresses,
+                          const char *types, const char *names, size_t names_len,
+                          const char *modules, size_t modules_len, size_t *done)
+{
+    if (done)
+        *done = 0;
+    if (!b || !done)
+        return KSYM_EINVAL;
+    if (n && (!addresses || !types || !names))
+        return ksym__error(b, KSYM_EINVAL, 0, (int64_t)b->nrecs, "NULL pointer with a length");
+    ksym__reserve(b, n, names_len);
+    const char *np = names, *mp = modules;
+    for (size_t i = 0; i < n; i++) {
+        const char *name, *module = NULL;
+        size_t name_len, module_len = 0;
+        if (next_field(&np, names + names_len, &name, &name_len) ||
+            (modules && next_field(&mp, modules + modules_len, &module, &module_len)))
+            return ksym__error(b, KSYM_EINVAL, 0, (int64_t)b->nrecs,
+                               "fewer names or modules than records");
+        int err = ksym__add(b, addresses[i], 0, (unsigned char)types[i], name, name_len, module,
+                            module_len);
+        if (err)
+            return err;
+        *done = i + 1;
+    }
+    return KSYM_OK;
+}
+
 /* ---- kernel order -------------------------------------------------------- */
 
 struct skey {

@@ -112,6 +112,17 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out);
 #define KSYM_PROGRESS_DONE 1000
 unsigned ksym_builder_progress(const struct ksym_builder *b);
 
+/* Add n records given as columns, for callers that pay per call (Python):
+ * addresses[n]; types[n], one byte each; names: the n names joined by NUL
+ * bytes (names_len bytes, no NUL at the end); modules: NULL (all in the
+ * core kernel) or the n module names joined the same way, an empty one
+ * meaning the core kernel.  Stops at the first bad record, as
+ * ksym_builder_add would have: the records before it stay added, *done
+ * says how many. */
+int ksym_builder_add_many(struct ksym_builder *b, size_t n, const uint64_t *addresses,
+                          const char *types, const char *names, size_t names_len,
+                          const char *modules, size_t modules_len, size_t *done);
+
 /* Details of the last error: a message without location, the 1-based text
  * line (0 if none) and the 0-based record number (-1 if none). */
 const char *ksym_builder_message(const struct ksym_builder *b);

@@ -1073,6 +1073,46 @@ static void test_prepare_rollback(void)
     free(text);
 }
 
+/* ksym_builder_add_many: the columns give the records add would, and a
+ * bad one stops the batch with *done records added. */
+static void test_add_many(void)
+{
+    const uint64_t addrs[4] = {0x30, 0x10, 0x20, 0x40};
+    const char names[] = "gamma\0alpha\0beta\0delta";
+    const char mods[] = "\0m1\0\0m2";
+    size_t done;
+    struct ksym_builder *b = ksym_builder_new(), *one = ksym_builder_new();
+    CHECK(ksym_builder_add_many(b, 4, addrs, "TtDd", names, sizeof names - 1, mods, sizeof mods - 1,
+                                &done) == 0);
+    CHECK_EQ(done, 4);
+    CHECK(ksym_builder_add(one, 0x30, 'T', "gamma", 5, NULL, 0) == 0);
+    CHECK(ksym_builder_add(one, 0x10, 't', "alpha", 5, "m1", 2) == 0);
+    CHECK(ksym_builder_add(one, 0x20, 'D', "beta", 4, NULL, 0) == 0);
+    CHECK(ksym_builder_add(one, 0x40, 'd', "delta", 5, "m2", 2) == 0);
+    struct ksym_table *x, *y;
+    CHECK(ksym_builder_finish(b, &x) == 0 && ksym_builder_finish(one, &y) == 0);
+    CHECK(same_arrays(x, y));
+    for (uint32_t i = 0; i < ksym_count(x); i++)
+        CHECK(ksym_module(x, i) == ksym_module(y, i) && ksym_address(x, i) == ksym_address(y, i));
+    ksym_table_free(x);
+    ksym_table_free(y);
+    /* A bad third record: two added. */
+    const char bad[] = "ok1\0ok2\0bad name\0ok3";
+    CHECK(ksym_builder_add_many(b, 4, addrs, "TTTT", bad, sizeof bad - 1, NULL, 0, &done) ==
+          KSYM_EBADNAME);
+    CHECK_EQ(done, 2);
+    CHECK_EQ(ksym_builder_count(b), 2);
+    /* Fewer names than records: an error, nothing read past the names. */
+    const char three[] = "a\0b\0c";
+    CHECK(ksym_builder_add_many(b, 4, addrs, "TTTT", three, sizeof three - 1, NULL, 0, &done) ==
+          KSYM_EINVAL);
+    CHECK_EQ(done, 3);
+    CHECK(ksym_builder_add_many(b, 0, NULL, NULL, NULL, 0, NULL, 0, &done) == 0 && done == 0);
+    CHECK(ksym_builder_add_many(b, 1, addrs, "T", "x", 1, NULL, 0, NULL) == KSYM_EINVAL);
+    ksym_builder_free(b);
+    ksym_builder_free(one);
+}
+
 int main(int argc, char **argv)
 {
     test_validation();
@@ -1083,6 +1123,7 @@ int main(int argc, char **argv)
     test_address_index();
     test_add_fd();
     test_prepare_rollback();
+    test_add_many();
     for (int i = 1; i < argc; i++)
         test_file(argv[i]);
     if (failures) {

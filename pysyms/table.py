@@ -10,7 +10,8 @@ import os
 import queue
 import threading
 from array import array
-from itertools import chain, repeat
+from itertools import chain, islice, repeat
+from operator import itemgetter
 
 from ._native import ffi, lib
 from . import batch, elf, perfmap, progress, tablefile
@@ -103,6 +104,60 @@ def _check_record(record, position):
     return address, size, bytes(type_), name, module, len(module)
 
 
+# from_records hands C this many records per call when they are plain.
+_RECORD_CHUNK = 4096
+_FIELDS = [itemgetter(k) for k in range(4)]
+
+
+def _joined(strings):
+    """``strings`` (all str) joined by NUL bytes as UTF-8 with
+    surrogateescape, or None when one is not a str or holds a NUL: such
+    records take the one-by-one path, which names the error."""
+    try:
+        raw = "\0".join(strings).encode("utf-8", "surrogateescape")
+    except (TypeError, UnicodeError):
+        return None
+    return raw if raw.count(b"\0") == len(strings) - 1 else None
+
+
+def _add_plain_records(builder, chunk, position):
+    """Add ``chunk`` through one C call (ksym_builder_add_many) when every
+    record is an ``(int, str, str, str | None)`` 4-tuple; returns False,
+    having added nothing, for any other chunk.  C still checks every
+    record (names, letters, modules) and a bad one raises here."""
+    try:
+        if set(map(len, chunk)) != {4}:
+            return False
+        # Columns by itemgetter: zip(*chunk) would make an iterator per
+        # record, enough allocations to set off full garbage collections.
+        addresses, types, names, modules = (list(map(_FIELDS[k], chunk)) for k in range(4))
+        addresses = array("Q", addresses)
+        letters = "".join(types)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    n = len(chunk)
+    if len(letters) != n or not letters.isascii() or "" in types:
+        return False
+    raw_names = _joined(names)
+    if raw_names is None:
+        return False
+    raw_modules, modules_len = ffi.NULL, 0
+    if modules.count(None) != n:
+        if "" in modules:  # an error the one-by-one path words
+            return False
+        raw_modules = _joined(["" if m is None else m for m in modules])  # "": the core kernel
+        if raw_modules is None:
+            return False
+        modules_len = len(raw_modules)
+    done = ffi.new("size_t *")
+    rc = lib.ksym_builder_add_many(builder, n, ffi.from_buffer("uint64_t[]", addresses),
+                                   letters.encode("ascii"), raw_names, len(raw_names),
+                                   raw_modules, modules_len, done)
+    if rc < 0:
+        raise InvalidSymbolError(_builder_message(builder), position + done[0])
+    return True
+
+
 @contextlib.contextmanager
 def _mapped(f):
     """The file's bytes, mapped read-only (empty bytes for an empty file)."""
@@ -178,11 +233,19 @@ class SymbolTable:
         builder = _new_builder()
         lib.ksym_builder_allow_spaces(builder, allow_spaces)
         add = lib.ksym_builder_add_sized
-        for position, record in enumerate(records):
-            address, size, type_, name, module, module_len = _check_record(record, position)
-            rc = add(builder, address, size, type_, name, len(name), module, module_len)
-            if rc < 0:
-                raise InvalidSymbolError(_builder_message(builder), position)
+        records = iter(records)
+        position = 0
+        while True:
+            chunk = list(islice(records, _RECORD_CHUNK))
+            if not chunk:
+                break
+            if not _add_plain_records(builder, chunk, position):
+                for offset, record in enumerate(chunk):
+                    address, size, type_, name, module, module_len = _check_record(record, position + offset)
+                    rc = add(builder, address, size, type_, name, len(name), module, module_len)
+                    if rc < 0:
+                        raise InvalidSymbolError(_builder_message(builder), position + offset)
+            position += len(chunk)
         return cls._finish(builder, source, region_ends)
 
     @classmethod
