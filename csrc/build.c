@@ -283,7 +283,8 @@ int ksym_builder_set_region_end(struct ksym_builder *b, const char *module, size
         return ksym__error(b, KSYM_EINVAL, 0, -1, "module '%.*s' has no symbols",
                            (int)(module_len > 64 ? 64 : module_len), module);
     size_t old = b->region_end_cap;
-    if (ksym__grow((void **)&b->region_end, &b->region_end_cap, (size_t)value + 1, sizeof *b->region_end))
+    if (ksym__grow((void **)&b->region_end, &b->region_end_cap, (size_t)value + 1,
+                   sizeof *b->region_end))
         return ksym__error(b, KSYM_ENOMEM, 0, -1, "out of memory");
     if (b->region_end_cap > old)
         memset(b->region_end + old, 0, (b->region_end_cap - old) * sizeof *b->region_end);

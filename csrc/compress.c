@@ -112,25 +112,32 @@ HOT void log_new(struct ksym_lane *l, unsigned key)
     l->keycnt[key]++;
 }
 
+/* The counts and the log around one occurrence of (a, b) becoming code,
+ * between the codes left and right (-1: the string ends there). */
+HOT void count_occurrence(struct ksym_comp *c, struct ksym_lane *l, const int helper, int left,
+                          unsigned a, unsigned b, int right, unsigned code)
+{
+    if (left >= 0) {
+        pair_dec(c, l, helper, (uint32_t)left | (a << 8));
+        pair_inc(c, l, helper, (uint32_t)left | (code << 8));
+        log_new(l, (unsigned)left);
+    }
+    pair_dec(c, l, helper, a | (b << 8));
+    if (right >= 0) {
+        pair_dec(c, l, helper, b | ((uint32_t)right << 8));
+        pair_inc(c, l, helper, code | ((uint32_t)right << 8));
+        log_new(l, 256 + (unsigned)right);
+    }
+}
+
 /* Occurrence at r of (a, b) -> code.  The current string is out[0..w) +
  * x[r..L) (out may be x itself).  Updates the counts of the pairs around it
  * and logs the new ones, returns the new w. */
-HOT size_t replace_one(struct ksym_comp *c, struct ksym_lane *l, const int helper, uint8_t *out, const uint8_t *x, size_t L,
-                                 size_t w, size_t r, unsigned a, unsigned b, unsigned code)
+HOT size_t replace_one(struct ksym_comp *c, struct ksym_lane *l, const int helper, uint8_t *out,
+                       const uint8_t *x, size_t L, size_t w, size_t r, unsigned a, unsigned b,
+                       unsigned code)
 {
-    if (w > 0) {
-        uint32_t left = out[w - 1];
-        pair_dec(c, l, helper, left | (a << 8));
-        pair_inc(c, l, helper, left | (code << 8));
-        log_new(l, left);
-    }
-    pair_dec(c, l, helper, a | (b << 8));
-    if (r + 2 < L) {
-        uint32_t right = x[r + 2];
-        pair_dec(c, l, helper, b | (right << 8));
-        pair_inc(c, l, helper, code | (right << 8));
-        log_new(l, 256 + right);
-    }
+    count_occurrence(c, l, helper, w > 0 ? out[w - 1] : -1, a, b, r + 2 < L ? x[r + 2] : -1, code);
     out[w] = (uint8_t)code;
     return w + 1;
 }
@@ -183,8 +190,8 @@ static inline unsigned pair_masks(const uint8_t *x, size_t L, __m128i va, __m128
 
 /* Replace the occurrences of (a, b) given by mask in symbol x with code,
  * non-overlapping, left to right, keeping the pair counts exact. */
-HOT void rewrite(struct ksym_comp *c, struct ksym_lane *l, const int helper, uint8_t *x, size_t L, const uint16_t *mask, size_t nblk,
-                    unsigned a, unsigned b, unsigned code)
+HOT void rewrite(struct ksym_comp *c, struct ksym_lane *l, const int helper, uint8_t *x, size_t L,
+                 const uint16_t *mask, size_t nblk, unsigned a, unsigned b, unsigned code)
 {
     /* Rewrite into out with 16-byte moves (reads past L stay inside buf's
      * slack or the next symbol; writes stay inside out), then copy back. */
@@ -230,22 +237,12 @@ HOT void rewrite(struct ksym_comp *c, struct ksym_lane *l, const int helper, uin
 /* The common case of rewrite(): a symbol of at most 17 codes with one
  * occurrence, at pos.  Rewritten in place with one 16-byte blend; bytes
  * from L on (the next symbol) are stored back unchanged. */
-HOT void rewrite_short1(struct ksym_comp *c, struct ksym_lane *l, const int helper, uint8_t *x, size_t L, __m128i x0, __m128i x1,
-                                  unsigned pos, unsigned a, unsigned b, unsigned code)
+HOT void rewrite_short1(struct ksym_comp *c, struct ksym_lane *l, const int helper, uint8_t *x,
+                        size_t L, __m128i x0, __m128i x1, unsigned pos, unsigned a, unsigned b,
+                        unsigned code)
 {
-    if (pos > 0) {
-        uint32_t left = x[pos - 1];
-        pair_dec(c, l, helper, left | (a << 8));
-        pair_inc(c, l, helper, left | (code << 8));
-        log_new(l, left);
-    }
-    pair_dec(c, l, helper, a | (b << 8));
-    if (pos + 2 < L) {
-        uint32_t right = x[pos + 2];
-        pair_dec(c, l, helper, b | (right << 8));
-        pair_inc(c, l, helper, code | (right << 8));
-        log_new(l, 256 + right);
-    }
+    count_occurrence(c, l, helper, pos > 0 ? x[pos - 1] : -1, a, b, pos + 2 < L ? x[pos + 2] : -1,
+                     code);
     const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     /* j < pos: x0; j == pos: code; pos < j < L: x1 (x[j + 1]); else x0. */
     __m128i vpos = _mm_set1_epi8((char)pos);
@@ -261,7 +258,8 @@ HOT void rewrite_short1(struct ksym_comp *c, struct ksym_lane *l, const int help
 #else
 /* Replace the non-overlapping occurrences of (a, b) in symbol x with code,
  * left to right, keeping the pair counts exact. */
-HOT void replace_in(struct ksym_comp *c, struct ksym_lane *l, const int helper, uint8_t *x, unsigned a, unsigned b, unsigned code)
+HOT void replace_in(struct ksym_comp *c, struct ksym_lane *l, const int helper, uint8_t *x,
+                    unsigned a, unsigned b, unsigned code)
 {
     const size_t L = sym_len(x);
     /* Compare two bytes at a time: only real occurrences branch. */
@@ -494,21 +492,6 @@ void ksym__comp_free(struct ksym_comp *c)
 
 /* ---- a round's visits -------------------------------------------------------- */
 
-static int pool_reserve(struct ksym_comp *c, size_t more)
-{
-    if (c->npool + more <= c->pool_cap)
-        return 0;
-    size_t cap = c->pool_cap ? c->pool_cap : 1024;
-    while (cap < c->npool + more)
-        cap *= 2;
-    uint32_t *p = realloc(c->pool, cap * sizeof *p);
-    if (!p)
-        return -1;
-    c->pool = p;
-    c->pool_cap = cap;
-    return 0;
-}
-
 /* Visit the symbols list[0..m) for one round, logging the new pairs.  The
  * caller made room in the log. */
 HOT void visit_lane(struct ksym_comp *c, struct ksym_lane *l, const int helper,
@@ -575,7 +558,7 @@ static void visit_helper(struct ksym_comp *c, const uint32_t *list, size_t m, un
 static int file_log(struct ksym_comp *c, unsigned code)
 {
     struct ksym_lane *l0 = &c->lane[0], *l1 = &c->lane[1];
-    if (pool_reserve(c, l0->nlog + l1->nlog))
+    if (ksym__grow((void **)&c->pool, &c->pool_cap, c->npool + l0->nlog + l1->nlog, sizeof *c->pool))
         return -1;
     uint32_t off[512];
     size_t o = c->npool;
@@ -882,7 +865,8 @@ int ksym__compress(struct ksym_comp *c, struct ksym_helper *h, uint32_t *progres
         }
         if (file_log(c, (unsigned)code))
             goto fail;
-        set_progress(progress, PROGRESS_COMP_INIT + (PROGRESS_ROUNDS - PROGRESS_COMP_INIT) * ++done / rounds);
+        set_progress(progress,
+                     PROGRESS_COMP_INIT + (PROGRESS_ROUNDS - PROGRESS_COMP_INIT) * ++done / rounds);
     }
     free(runs);
 #ifdef KSYM_PROFILE
