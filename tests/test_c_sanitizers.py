@@ -28,17 +28,17 @@ SAN_ENV = {
 }
 
 
-def build_sanitized(tmp_path_factory, program):
-    """Compile the C core with one of its test programs under ASan/UBSan;
-    skip when the program or gcc is missing."""
+def build_sanitized(tmp_path_factory, program, cflags=CFLAGS):
+    """Compile the C core with one of its test programs under ASan/UBSan
+    (or the sanitizer cflags name); skip when the program or gcc is missing."""
     if not program.is_file():
         pytest.skip(f"{program} does not exist yet")
     gcc = shutil.which("gcc")
     if gcc is None:
         pytest.skip("gcc is not installed")
     sources = sorted(str(p) for p in CSRC.glob("*.c") if not p.name.startswith("test_"))
-    out = tmp_path_factory.mktemp("asan") / f"{program.stem}_asan"
-    cmd = [gcc, *CFLAGS, "-I", str(CSRC), "-o", str(out), *sources, str(program)]
+    out = tmp_path_factory.mktemp("san") / f"{program.stem}_san"
+    cmd = [gcc, *cflags, "-I", str(CSRC), "-o", str(out), *sources, str(program)]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"compile failed:\n{' '.join(cmd)}\n{result.stderr}"
     return out
@@ -102,3 +102,34 @@ def test_asan_ubsan_on_sample_data(asan_binary, shared_data):
     if not sample.is_file():
         pytest.skip(f"{sample} is absent")
     run_sanitized(asan_binary, sample)
+
+
+# ---- threads -----------------------------------------------------------------------------------
+
+TSAN_CFLAGS = ["-std=c11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-fsanitize=thread",
+               "-fno-omit-frame-pointer", "-pthread"]
+
+
+@pytest.fixture(scope="module")
+def tsan_binary(tmp_path_factory):
+    probe = tmp_path_factory.mktemp("tsan_probe")
+    (probe / "p.c").write_text("int main(void) { return 0; }\n")
+    gcc = shutil.which("gcc")
+    if gcc is None or subprocess.run([gcc, "-fsanitize=thread", "-o", str(probe / "p"), str(probe / "p.c")],
+                                     capture_output=True).returncode != 0:
+        pytest.skip("gcc cannot build with -fsanitize=thread here (libtsan missing)")
+    return build_sanitized(tmp_path_factory, TEST_PROGRAM, TSAN_CFLAGS)
+
+
+def test_build_threads_under_tsan(tsan_binary, tmp_path):
+    """A build large enough for the compression's helper thread, from the
+    text at once and through add_fd's reader thread, without a data race."""
+    from kernelish import kallsyms_text, kernelish_records
+    path = tmp_path / "syms.txt"
+    path.write_text(kallsyms_text(kernelish_records(120_000)))
+    env = dict(os.environ, TSAN_OPTIONS="halt_on_error=1:exitcode=66")
+    result = subprocess.run([str(tsan_binary), "--build", str(path)], capture_output=True,
+                            text=True, errors="replace", env=env, timeout=900)
+    report = result.stdout + result.stderr
+    assert "ThreadSanitizer" not in report, report[-6000:]
+    assert result.returncode == 0 and "built alike" in result.stdout, report[-6000:]
