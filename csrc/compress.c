@@ -848,18 +848,22 @@ int ksym__compress(struct ksym_comp *c, struct ksym_helper *h, uint32_t *progres
              * bytes after them. */
             uint32_t first = h->runs[0].list[0];
             uint32_t limit = first > SPILL ? first - SPILL : 0;
-            size_t now[2] = {0, 0}; /* the last two runs can reach limit */
-            for (size_t k = 0; k < nruns; k++) {
-                size_t m = count_below(runs[k].list, runs[k].m, limit);
-                if (k + 2 >= nruns)
-                    now[k + 2 - nruns] = m;
-                visit_owner(c, runs[k].list, m, a, b, (unsigned)code);
-            }
+            /* Entries ascend across runs (none is empty), so those from
+             * limit on are a suffix: from entry m0 of run k0. */
+            size_t k0 = nruns, m0 = 0;
+            while (k0 > 0 && runs[k0 - 1].list[runs[k0 - 1].m - 1] >= limit)
+                k0--;
+            if (k0 < nruns)
+                m0 = count_below(runs[k0].list, runs[k0].m, limit);
+            for (size_t k = 0; k < k0; k++)
+                visit_owner(c, runs[k].list, runs[k].m, a, b, (unsigned)code);
+            if (k0 < nruns)
+                visit_owner(c, runs[k0].list, m0, a, b, (unsigned)code);
             while (__atomic_load_n(&h->done, __ATOMIC_ACQUIRE) != h->go)
                 cpu_relax();
-            for (size_t k = nruns >= 2 ? nruns - 2 : 0; k < nruns; k++) {
-                size_t m = now[k + 2 - nruns];
-                visit_owner(c, runs[k].list + m, runs[k].m - m, a, b, (unsigned)code);
+            for (size_t k = k0; k < nruns; k++) {
+                size_t from = k == k0 ? m0 : 0;
+                visit_owner(c, runs[k].list + from, runs[k].m - from, a, b, (unsigned)code);
             }
             merge_changes(c);
         }
