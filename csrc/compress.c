@@ -31,6 +31,12 @@
  * is rewritten on its own, and counts are sums), so the strings are kept in
  * the order records arrive, before the table's order is known.
  *
+ * Large rounds are shared with a second thread (ksym__helper_serve, the
+ * name index's thread once that is built): it rewrites the back half of
+ * the round's list with a log and count changes of its own, which the
+ * owner merges; filing the owner's log before the helper's keeps every
+ * list in buffer order.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include <stdio.h>
