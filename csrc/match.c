@@ -446,6 +446,16 @@ uint64_t ksym_lookup_address(const struct ksym_table *t, const char *name, size_
     return address;
 }
 
+uint64_t ksym_lookup_query(const char *query)
+{
+    if (!query)
+        return KSYM_NO_ADDRESS;
+    const struct ksym_table *t;
+    memcpy(&t, query, sizeof t);
+    const char *name = query + KSYM_QUERY_HEAD;
+    return ksym_lookup_address(t, name, strlen(name), (uint8_t)query[sizeof t]);
+}
+
 /* ---- ftrace-style globs ------------------------------------------------------ */
 
 /* The class that starts at p[i] == '[': returns the offset just past its

@@ -116,6 +116,19 @@ static void check_query(const struct ksym_table *t, const struct names *a, const
             CHECK(first == (want ? (int64_t)i1[0] : -1));
             if (want)
                 CHECK(addr == ksym_address(t, i1[0]));
+            uint64_t expect = want ? addr : KSYM_NO_ADDRESS;
+            CHECK(ksym_lookup_address(t, q, qlen, policy) == expect);
+            if (!memchr(q, 0, qlen) && qlen <= KSYM_NAME_MAX + 16) {
+                /* the one-argument form: table pointer, policy, name, NUL */
+                char query[KSYM_QUERY_HEAD + KSYM_NAME_MAX + 17];
+                memcpy(query, &t, sizeof t);
+                query[sizeof t] = (char)policy;
+                memcpy(query + KSYM_QUERY_HEAD, q, qlen);
+                query[KSYM_QUERY_HEAD + qlen] = 0;
+                CHECK(ksym_lookup_query(query) == expect);
+                query[sizeof t] = (char)(KSYM_SUFFIX_CLONE + 1); /* no such policy */
+                CHECK(ksym_lookup_query(query) == KSYM_NO_ADDRESS);
+            }
         }
         /* a buffer too small still reports the count */
         if (want > 1)

@@ -8,6 +8,7 @@ import contextlib
 import mmap
 import os
 import queue
+import sys
 import threading
 from array import array
 from itertools import chain, islice, repeat
@@ -47,10 +48,10 @@ class _Scratch(threading.local):
 
 _scratch = _Scratch()
 
-# The name lookups' hot path: one C call that returns the address itself, no
-# output buffer to fetch (a threading.local read and an index cost more than
-# the lookup's C code).
-_lookup_address = lib.ksym_lookup_address
+# The name lookups' hot path: one C call with one argument that returns the
+# address itself: no output buffer to fetch (a threading.local read and an
+# index cost more than the lookup's C code), no argument tuple to build.
+_lookup_query = lib.ksym_lookup_query
 _NO_ADDRESS = lib.KSYM_NO_ADDRESS
 _SUFFIX_NONE = lib.KSYM_SUFFIX_NONE
 _SUFFIX_LLVM = lib.KSYM_SUFFIX_LLVM
@@ -179,7 +180,7 @@ class SymbolTable:
     """
 
     __slots__ = ("_table", "_count", "_modules", "_module_by_id", "_module_of_word", "_provenance",
-                 "_keepalive")
+                 "_keepalive", "_query_exact", "_query_llvm")
 
     def __init__(self, _table, _provenance=None, _keepalive=None):
         self._table = _table
@@ -192,6 +193,10 @@ class SymbolTable:
         ]
         self._module_by_id = self._modules + [None]  # index -1 is the core kernel
         self._module_of_word = dict(enumerate(self._modules))  # u64-read module id -> name; core: missing
+        # Heads of ksym_lookup_query's one-argument queries: the table pointer, then the policy.
+        pointer = int(ffi.cast("uintptr_t", _table)).to_bytes(ffi.sizeof("void *"), sys.byteorder)
+        self._query_exact = pointer + bytes((_SUFFIX_NONE,))
+        self._query_llvm = pointer + bytes((_SUFFIX_LLVM,))
 
     # ---- construction ----------------------------------------------------
 
@@ -630,7 +635,9 @@ class SymbolTable:
                 name = name.encode("utf-8", "surrogateescape")
         elif name.__class__ is not bytes:
             name = encode_name(name)
-        address = _lookup_address(self._table, name, len(name), _SUFFIX_NONE)
+        if 0 in name:
+            return None  # no symbol name holds a NUL (and the query ends at one)
+        address = _lookup_query(self._query_exact + name)
         if address != _NO_ADDRESS:
             return address
         return self._found_at_no_address(name, _SUFFIX_NONE)
@@ -777,7 +784,9 @@ class SymbolTable:
                 name = name.encode("utf-8", "surrogateescape")
         elif name.__class__ is not bytes:
             name = encode_name(name)
-        address = _lookup_address(self._table, name, len(name), _SUFFIX_LLVM)
+        if 0 in name:
+            return None  # no symbol name holds a NUL (and the query ends at one)
+        address = _lookup_query(self._query_llvm + name)
         if address != _NO_ADDRESS:
             return address
         return self._found_at_no_address(name, _SUFFIX_LLVM)

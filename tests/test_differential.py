@@ -211,6 +211,17 @@ def test_extreme_addresses(impl):
     assert t.lookup_addr(1 << 64) is None
 
 
+def test_query_with_nul_finds_nothing(impl):
+    # No name holds a NUL, so a query that does matches nothing, even where
+    # the part before the NUL is a name (the C hot path ends names at NUL).
+    t = impl.from_records([(0x1000, "T", "dup", None), (0x2000, "t", "dup.llvm.7", None)])
+    for query in ("dup\0", "dup\0x", b"dup\0", "\0dup", "\0"):
+        assert t.lookup_name(query) is None, query
+        assert t.lookup_name_without_suffix(query) is None, query
+    assert t.lookup_name("dup") == 0x1000
+    assert t.lookup_name_without_suffix("dup") == 0x1000
+
+
 def test_non_utf8_names_round_trip(impl):
     raw = [b"\xff\xfeabc", b"caf\xc3\xa9", b"\x80", b"ok"]
     t = impl.from_records([(0x100 + 16 * k, "t", name, None) for k, name in enumerate(raw)])
