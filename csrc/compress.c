@@ -19,8 +19,8 @@
  *    or literals) is only ever created in round c: occurrences of c appear
  *    only in round c, and any later change of a neighbour of c makes a pair
  *    with a newer code.  So each round logs, per occurrence it replaces, the
- *    pairs it creates ((left, c) and (c, right)) with the symbol, and at the
- *    end of the round sorts that log into one list per new pair.
+ *    pairs it creates ((left, c) and (c, right)) with the symbol, and sorts
+ *    that log into one list per new pair (file_log).
  * Lists are in ascending buffer order (a symbol may repeat, in adjacent
  * entries only), so visits walk the buffer forward.  A substitution updates
  * the counts of the pairs around each occurrence only, so counts stay exact
@@ -34,8 +34,9 @@
  * Large rounds are shared with a second thread (ksym__helper_serve, the
  * name index's thread once that is built): it rewrites the back half of
  * the round's list with a log and count changes of its own, which the
- * owner merges; filing the owner's log before the helper's keeps every
- * list in buffer order.
+ * owner merges.  Each thread files its own log, at the same time, as a
+ * part of the new lists of its own: parts are visited owner's first, so
+ * every list stays in buffer order.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -473,10 +474,9 @@ void ksym__comp_drop_lists(struct ksym_comp *c)
     c->nlit = c->lit_cap = 0;
     free(c->scratch);
     c->scratch = NULL;
-    free(c->pool);
-    c->pool = NULL;
     for (int h = 0; h < 2; h++) {
         struct ksym_lane *l = &c->lane[h];
+        free(l->pool);
         free(l->log_sym);
         free(l->log_key);
         free(l->delta);
@@ -559,37 +559,29 @@ static void visit_helper(struct ksym_comp *c, const uint32_t *list, size_t m, un
     visit_lane(c, &c->lane[1], 1, list, m, a, b, code);
 }
 
-/* Sort the round's logs (the owner's, then the helper's, which covers later
- * symbols) into one list per new pair. */
-static int file_log(struct ksym_comp *c, unsigned code)
+/* Sort lane l's log into one list per new pair, as part `part` of the
+ * lists of the pairs made with code (the owner reserved the room). */
+static void file_log(struct ksym_comp *c, struct ksym_lane *l, int part, unsigned code)
 {
-    struct ksym_lane *l0 = &c->lane[0], *l1 = &c->lane[1];
-    if (ksym__grow((void **)&c->pool, &c->pool_cap, c->npool + l0->nlog + l1->nlog, sizeof *c->pool))
-        return -1;
     uint32_t off[512];
-    size_t o = c->npool;
+    size_t o = l->npool;
     for (unsigned k = 0; k < 512; k++) {
         off[k] = (uint32_t)o;
-        uint32_t p = k < 256 ? k | (code << 8) : code | ((k - 256) << 8);
-        uint32_t n = l0->keycnt[k] + l1->keycnt[k];
+        uint32_t n = l->keycnt[k];
         if (n) { /* (code, code) has key code only */
-            c->lst_off[p] = (uint32_t)o;
-            c->lst_len[p] = n;
-            c->listed[p] = 1;
+            uint32_t p = k < 256 ? k | (code << 8) : code | ((k - 256) << 8);
+            c->lst_off[part][p] = (uint32_t)o;
+            c->lst_len[part][p] = n;
         }
         o += n;
-        l0->keycnt[k] = l1->keycnt[k] = 0;
+        l->keycnt[k] = 0;
     }
-    uint32_t *pool = c->pool;
-    for (int h = 0; h < 2; h++) {
-        struct ksym_lane *l = &c->lane[h];
-        for (size_t i = 0; i < l->nlog; i++)
-            pool[off[l->log_key[i]]++] = l->log_sym[i];
-        STAT(prof_logged += l->nlog);
-        l->nlog = 0;
-    }
-    c->npool = o;
-    return 0;
+    uint32_t *pool = l->pool;
+    for (size_t i = 0; i < l->nlog; i++)
+        pool[off[l->log_key[i]]++] = l->log_sym[i];
+    STAT(prof_logged += l->nlog);
+    l->nlog = 0;
+    l->npool = o;
 }
 
 /* The helper's count changes, into the counts. */
@@ -616,8 +608,8 @@ static void merge_changes(struct ksym_comp *c)
 
 /* ---- the second thread's share --------------------------------------------- */
 
-/* A round's list is a few runs (one per literal batch, or one), each
- * ascending, together in buffer order. */
+/* A round's list is a few runs (one per literal batch, or one per list
+ * part), each ascending, together in buffer order. */
 struct run {
     const uint32_t *list;
     size_t m;
@@ -672,6 +664,7 @@ void ksym__helper_serve(struct ksym_helper *h)
         seen = go;
         for (size_t k = 0; k < h->nruns; k++)
             visit_helper(h->c, h->runs[k].list, h->runs[k].m, h->a, h->b, h->code);
+        file_log(h->c, &h->c->lane[1], KSYM_PART_HELPER, h->code);
         __atomic_store_n(&h->done, go, __ATOMIC_RELEASE);
     }
 }
@@ -752,8 +745,11 @@ static struct run literal_run(const struct ksym_lit_batch *lb, uint32_t p)
     return r;
 }
 
-static int reserve_log(struct ksym_lane *l, size_t need)
+/* Room for need more log entries and need more list entries in lane l. */
+static int reserve_lane(struct ksym_lane *l, size_t need)
 {
+    if (ksym__grow((void **)&l->pool, &l->pool_cap, l->npool + need, sizeof *l->pool))
+        return -1;
     if (need <= l->log_cap)
         return 0;
     size_t cap = l->log_cap ? l->log_cap : 1024;
@@ -786,11 +782,12 @@ int ksym__compress(struct ksym_comp *c, struct ksym_helper *h, uint32_t *progres
     /* No more records come. */
     free(c->scratch);
     c->scratch = NULL;
-    /* A round's runs: one per literal batch at most. */
-    struct run *runs = malloc((c->nlit + 1) * sizeof *runs);
+    /* A round's runs: one per literal batch, or one per list part. */
+    size_t max_runs = c->nlit + KSYM_NPARTS;
+    struct run *runs = malloc(max_runs * sizeof *runs);
     if (!runs)
         return -1;
-    if (h && !(h->runs = malloc((c->nlit + 1) * sizeof *h->runs)))
+    if (h && !(h->runs = malloc(max_runs * sizeof *h->runs)))
         h = NULL; /* no help then */
     for (int k = 0; k < 256; k++) {
         uint32_t m = 0;
@@ -816,6 +813,14 @@ int ksym__compress(struct ksym_comp *c, struct ksym_helper *h, uint32_t *progres
         c->kind[code] = 2;
         c->tok_a[code] = (uint8_t)a;
         c->tok_b[code] = (uint8_t)b;
+        /* Each replaced occurrence logs at most two new pairs.  Pools
+         * grow now, before any list in them is handed out. */
+        size_t need = 2 * (size_t)c->cnt[p];
+        if (reserve_lane(&c->lane[0], need))
+            goto fail;
+        int help = h && c->cnt[p] >= HELP_MIN && __atomic_load_n(&h->ready, __ATOMIC_ACQUIRE);
+        if (help && (helper_lane_init(&c->lane[1]) || reserve_lane(&c->lane[1], need)))
+            goto fail;
         /* The symbols to visit. */
         size_t nruns = 0;
         if (literal) {
@@ -823,19 +828,16 @@ int ksym__compress(struct ksym_comp *c, struct ksym_helper *h, uint32_t *progres
                 runs[nruns] = literal_run(&c->lit[k], p);
                 nruns += runs[nruns].m > 0;
             }
-        } else if (c->listed[p]) { /* always, by the argument above */
-            runs[0].list = c->pool + c->lst_off[p];
-            runs[0].m = c->lst_len[p];
-            nruns = 1;
+        } else {
+            for (int part = 0; part < KSYM_NPARTS; part++) {
+                if (!c->lst_len[part][p])
+                    continue;
+                runs[nruns].list = c->lane[part / 2].pool + c->lst_off[part][p];
+                runs[nruns++].m = c->lst_len[part][p];
+            }
         }
-        /* Each replaced occurrence logs at most two new pairs. */
-        size_t need = 2 * (size_t)c->cnt[p];
-        if (reserve_log(&c->lane[0], need))
-            goto fail;
         int helped = 0;
-        if (h && c->cnt[p] >= HELP_MIN && __atomic_load_n(&h->ready, __ATOMIC_ACQUIRE)) {
-            if (helper_lane_init(&c->lane[1]) || reserve_log(&c->lane[1], need))
-                goto fail;
+        if (help) {
             split_runs(runs, &nruns, h);
             if (h->nruns) {
                 h->a = a;
@@ -848,6 +850,7 @@ int ksym__compress(struct ksym_comp *c, struct ksym_helper *h, uint32_t *progres
         if (!helped) {
             for (size_t k = 0; k < nruns; k++)
                 visit_owner(c, runs[k].list, runs[k].m, a, b, (unsigned)code);
+            file_log(c, &c->lane[0], KSYM_PART_OWNER, (unsigned)code);
         } else {
             /* The owner's symbols that lie close before the helper's first
              * wait until the helper is done: their rewrites may touch the
@@ -865,16 +868,18 @@ int ksym__compress(struct ksym_comp *c, struct ksym_helper *h, uint32_t *progres
                 visit_owner(c, runs[k].list, runs[k].m, a, b, (unsigned)code);
             if (k0 < nruns)
                 visit_owner(c, runs[k0].list, m0, a, b, (unsigned)code);
+            /* Filed while the helper may still be visiting (and then
+             * filing its own). */
+            file_log(c, &c->lane[0], KSYM_PART_OWNER, (unsigned)code);
             while (__atomic_load_n(&h->done, __ATOMIC_ACQUIRE) != h->go)
                 cpu_relax();
             for (size_t k = k0; k < nruns; k++) {
                 size_t from = k == k0 ? m0 : 0;
                 visit_owner(c, runs[k].list + from, runs[k].m - from, a, b, (unsigned)code);
             }
+            file_log(c, &c->lane[0], KSYM_PART_DEFERRED, (unsigned)code);
             merge_changes(c);
         }
-        if (file_log(c, (unsigned)code))
-            goto fail;
         set_progress(progress,
                      PROGRESS_COMP_INIT + (PROGRESS_ROUNDS - PROGRESS_COMP_INIT) * ++done / rounds);
     }

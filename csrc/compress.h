@@ -17,6 +17,7 @@
 #include "ksym.h"
 
 #define KSYM_NPAIRS 65536
+enum { KSYM_PART_OWNER, KSYM_PART_DEFERRED, KSYM_PART_HELPER, KSYM_NPARTS };
 
 /* The literal pairs of one batch of prepared symbols, grouped by pair: the
  * symbols holding dpair[k] are ent[doff[k] .. doff[k + 1]), ascending,
@@ -39,6 +40,10 @@ struct ksym_lane {
     size_t nlog, log_cap;
     uint32_t cur; /* the symbol being rewritten */
     uint32_t keycnt[512];
+    /* The lists this lane files its log into (grown by the owner only,
+     * between rounds; so lists are named by offsets). */
+    uint32_t *pool;
+    size_t npool, pool_cap;
     int32_t *delta;
     uint8_t *mark;
     uint16_t *touched;
@@ -66,12 +71,12 @@ struct ksym_comp {
     size_t nlit, lit_cap;
     uint32_t *scratch; /* KSYM_NPAIRS zeros between batches */
 
-    /* Per pair with a made code: its symbol list pool[lst_off ..
-     * lst_off + lst_len), valid when listed (by the round that made it). */
-    uint32_t lst_off[KSYM_NPAIRS], lst_len[KSYM_NPAIRS];
-    uint8_t listed[KSYM_NPAIRS];
-    uint32_t *pool;
-    size_t npool, pool_cap;
+    /* Per pair with a made code: its symbol list, filed by the round that
+     * made the code in up to three parts, together ascending: the owner's
+     * symbols, the owner's deferred ones (those close before the helper's
+     * first), the helper's.  Part k is lane[k / 2].pool[lst_off[k][p] ..
+     * + lst_len[k][p]); each lane files its own while the other works. */
+    uint32_t lst_off[KSYM_NPARTS][KSYM_NPAIRS], lst_len[KSYM_NPARTS][KSYM_NPAIRS];
 
     /* The owner's (0) and the helper's (1) share of a round. */
     struct ksym_lane lane[2];
