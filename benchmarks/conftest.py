@@ -4,6 +4,7 @@ table of 1,000,000 kernel-like names, each built once per session."""
 import os
 import random
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,33 @@ def kallsyms_path():
 @pytest.fixture(scope="session")
 def synthetic_records():
     return kernel_like_records(SYNTHETIC_COUNT)
+
+
+def _machine_speed_ms():
+    """Fastest of three runs of a fixed pure-Python loop, in ms.  The test
+    machine (a 2-core VM) switches between a fast and a slow state about 2x
+    apart, which this loop shows as plainly as any benchmark; recorded with
+    every benchmark so each figure can be read against the state it met."""
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        x = 0
+        for i in range(100_000):
+            x += i
+        best = min(best, time.perf_counter() - t0)
+    return round(best * 1e3, 3)
+
+
+@pytest.fixture(autouse=True)
+def machine_speed(request):
+    """Adds ``machine_speed_ms`` (before and after) to each benchmark's extra_info."""
+    if "benchmark" not in request.fixturenames:
+        yield
+        return
+    bench = request.getfixturevalue("benchmark")
+    before = _machine_speed_ms()
+    yield
+    bench.extra_info["machine_speed_ms"] = [before, _machine_speed_ms()]
 
 
 _tables = {}
