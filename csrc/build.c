@@ -562,12 +562,8 @@ struct nsrc {
 
 static inline uint64_t name_key(const uint8_t *s, size_t len, size_t d)
 {
-    if (d + 8 <= len) {
-        uint64_t v = 0;
-        for (int j = 0; j < 8; j++)
-            v = (v << 8) | s[d + j];
-        return v;
-    }
+    if (d + 8 <= len)
+        return ksym_rd64be(s + d);
     uint64_t v = 0;
     for (size_t j = d; j < d + 8; j++)
         v = (v << 8) | (j < len ? s[j] : 0);
@@ -635,6 +631,38 @@ static void radix_sort_keys(struct nitem *it, struct nitem *tmp, size_t n)
     free(cnt);
 }
 
+/* Stable merge sort of it[] by key; tmp has n entries.  For groups too
+ * small to repay a radix sort's 8 x 256 counters. */
+static void merge_sort_keys(struct nitem *it, struct nitem *tmp, size_t n)
+{
+    if (n <= 16) {
+        for (size_t x = 1; x < n; x++) {
+            struct nitem v = it[x];
+            size_t y = x;
+            while (y > 0 && it[y - 1].key > v.key) {
+                it[y] = it[y - 1];
+                y--;
+            }
+            it[y] = v;
+        }
+        return;
+    }
+    size_t h = n / 2;
+    merge_sort_keys(it, tmp, h);
+    merge_sort_keys(it + h, tmp + h, n - h);
+    if (it[h - 1].key <= it[h].key)
+        return; /* already in order */
+    memcpy(tmp, it, h * sizeof *it);
+    size_t a = 0, b = h, o = 0;
+    while (a < h && b < n)
+        it[o++] = it[b].key < tmp[a].key ? it[b++] : tmp[a++];
+    while (a < h)
+        it[o++] = tmp[a++];
+}
+
+/* Groups up to this size are sorted by merge sort, larger by radix sort. */
+#define MERGE_SORT_MAX 512
+
 /* Sort it[] (names sharing their first d bytes, in table-index order on
  * entry) by name from byte d; stable, so equal names stay in index order. */
 static void sort_names(struct nitem *it, struct nitem *tmp, size_t n, size_t d,
@@ -656,7 +684,10 @@ static void sort_names(struct nitem *it, struct nitem *tmp, size_t n, size_t d,
     }
     for (size_t i = 0; i < n; i++)
         it[i].key = name_key(src->ptr[it[i].idx], src->len[it[i].idx], d);
-    radix_sort_keys(it, tmp, n);
+    if (n <= MERGE_SORT_MAX)
+        merge_sort_keys(it, tmp, n);
+    else
+        radix_sort_keys(it, tmp, n);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && it[j].key == it[i].key)
