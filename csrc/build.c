@@ -780,7 +780,8 @@ static void *name_job_run(void *arg)
             ksym_wr64be(e, name_key(src->ptr[x], src->len[x], 0));
             ksym_wr64be(e + 8, name_key(src->ptr[x], src->len[x], 8));
         }
-        if (p == 0 || !names_equal(src, items[p - 1].idx, x))
+        /* Different hashes settle most neighbours without reading names. */
+        if (p == 0 || hv[items[p - 1].idx] != hv[x] || !names_equal(src, items[p - 1].idx, x))
             first[nd++] = (uint32_t)p;
     }
     uint32_t slots = nd ? (uint32_t)(nd + nd / 4 + 1) : 0;
