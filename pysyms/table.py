@@ -52,6 +52,7 @@ _scratch = _Scratch()
 # address itself: no output buffer to fetch (a threading.local read and an
 # index cost more than the lookup's C code), no argument tuple to build.
 _lookup_query = lib.ksym_lookup_query
+_QUERY_HEAD = lib.KSYM_QUERY_HEAD
 _NO_ADDRESS = lib.KSYM_NO_ADDRESS
 _SUFFIX_NONE = lib.KSYM_SUFFIX_NONE
 _SUFFIX_LLVM = lib.KSYM_SUFFIX_LLVM
@@ -194,7 +195,7 @@ class SymbolTable:
         self._module_by_id = self._modules + [None]  # index -1 is the core kernel
         self._module_of_word = dict(enumerate(self._modules))  # u64-read module id -> name; core: missing
         # Heads of ksym_lookup_query's one-argument queries: the table pointer, then the policy.
-        pointer = int(ffi.cast("uintptr_t", _table)).to_bytes(ffi.sizeof("void *"), sys.byteorder)
+        pointer = int(ffi.cast("uintptr_t", _table)).to_bytes(_QUERY_HEAD - 1, sys.byteorder)
         self._query_exact = pointer + bytes((_SUFFIX_NONE,))
         self._query_llvm = pointer + bytes((_SUFFIX_LLVM,))
 
