@@ -581,11 +581,12 @@ static int name_cmp_from(const struct nsrc *src, uint32_t x, uint32_t y, size_t 
     return (lx > ly) - (lx < ly);
 }
 
-/* Stable LSD radix sort of it[] by key; tmp has n entries. */
-static void radix_sort_keys(struct nitem *it, struct nitem *tmp, size_t n)
+/* Stable merge sort of it[] by key; tmp has n entries.  For groups too
+ * small to repay a radix sort's 8 x 256 counters (and for any group when
+ * those cannot be allocated). */
+static void merge_sort_keys(struct nitem *it, struct nitem *tmp, size_t n)
 {
-    size_t (*cnt)[256] = calloc(8, sizeof *cnt);
-    if (!cnt) { /* fall back: stable insertion sort (slow, but correct) */
+    if (n <= 16) {
         for (size_t x = 1; x < n; x++) {
             struct nitem v = it[x];
             size_t y = x;
@@ -595,6 +596,27 @@ static void radix_sort_keys(struct nitem *it, struct nitem *tmp, size_t n)
             }
             it[y] = v;
         }
+        return;
+    }
+    size_t h = n / 2;
+    merge_sort_keys(it, tmp, h);
+    merge_sort_keys(it + h, tmp + h, n - h);
+    if (it[h - 1].key <= it[h].key)
+        return; /* already in order */
+    memcpy(tmp, it, h * sizeof *it);
+    size_t a = 0, b = h, o = 0;
+    while (a < h && b < n)
+        it[o++] = it[b].key < tmp[a].key ? it[b++] : tmp[a++];
+    while (a < h)
+        it[o++] = tmp[a++];
+}
+
+/* Stable LSD radix sort of it[] by key; tmp has n entries. */
+static void radix_sort_keys(struct nitem *it, struct nitem *tmp, size_t n)
+{
+    size_t (*cnt)[256] = calloc(8, sizeof *cnt);
+    if (!cnt) { /* no room for the counters: the same order another way */
+        merge_sort_keys(it, tmp, n);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -629,35 +651,6 @@ static void radix_sort_keys(struct nitem *it, struct nitem *tmp, size_t n)
     if (src != it)
         memcpy(it, src, n * sizeof *it);
     free(cnt);
-}
-
-/* Stable merge sort of it[] by key; tmp has n entries.  For groups too
- * small to repay a radix sort's 8 x 256 counters. */
-static void merge_sort_keys(struct nitem *it, struct nitem *tmp, size_t n)
-{
-    if (n <= 16) {
-        for (size_t x = 1; x < n; x++) {
-            struct nitem v = it[x];
-            size_t y = x;
-            while (y > 0 && it[y - 1].key > v.key) {
-                it[y] = it[y - 1];
-                y--;
-            }
-            it[y] = v;
-        }
-        return;
-    }
-    size_t h = n / 2;
-    merge_sort_keys(it, tmp, h);
-    merge_sort_keys(it + h, tmp + h, n - h);
-    if (it[h - 1].key <= it[h].key)
-        return; /* already in order */
-    memcpy(tmp, it, h * sizeof *it);
-    size_t a = 0, b = h, o = 0;
-    while (a < h && b < n)
-        it[o++] = it[b].key < tmp[a].key ? it[b++] : tmp[a++];
-    while (a < h)
-        it[o++] = tmp[a++];
 }
 
 /* Groups up to this size are sorted by merge sort, larger by radix sort. */
