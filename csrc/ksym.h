@@ -261,11 +261,12 @@ uint64_t ksym_lookup_address(const struct ksym_table *t, const char *name, size_
                              int policy);
 
 /* ksym_lookup_address in one argument: cffi passes a lone argument
- * straight through, while two or more go through a tuple, which costs
- * Python about 2x per call.  query is KSYM_QUERY_HEAD bytes, the table
- * pointer's own bytes and then the policy as one byte, followed by the
- * name and a NUL (so a name holding a NUL cannot be asked this way).
- * KSYM_NO_ADDRESS for a bad policy or a NULL table. */
+ * straight through but packs two or more into a tuple first, and
+ * lookup_name from Python is 1.2x faster this way.  query is
+ * KSYM_QUERY_HEAD bytes, the table pointer's own bytes and then the
+ * policy as one byte, followed by the name and a NUL (so a name holding a
+ * NUL cannot be asked this way).  KSYM_NO_ADDRESS for a bad policy or a
+ * NULL table. */
 #define KSYM_QUERY_HEAD (sizeof(void *) + 1)
 uint64_t ksym_lookup_query(const char *query);
 
