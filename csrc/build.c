@@ -721,26 +721,81 @@ static int names_equal(const struct nsrc *src, uint32_t x, uint32_t y)
     return src->len[x] == src->len[y] && memcmp(src->ptr[x], src->ptr[y], src->len[x]) == 0;
 }
 
-/* The name side of a table: name order (seqs_of_names) and the name index.
- * Independent of the compression, so it runs on a second thread. */
+/* The name side of a table: kernel order, name order (seqs_of_names) and
+ * the name index.  Independent of the compression (which keeps records in
+ * the order they came), so it runs on a second thread.  The caller
+ * allocates the n-entry arrays; the builder's records are only read. */
 struct name_job {
     size_t n;
-    struct nsrc src;
+    const struct ksym_builder *b;
+    struct skey *keys, *ktmp; /* out: keys in kernel order (ktmp: scratch) */
+    uint32_t *perm;           /* out: table index -> record */
+    struct nsrc src;          /* out: the names in table order, */
+    uint16_t *nlen;           /* src.len, writable */
     uint8_t *seqs;   /* out: n x 3 bytes, big-endian */
     uint8_t *hash;   /* out: slots x u32, the first words of the table's slots */
+    uint32_t *slot_idx; /* out: per filled slot, its symbol's table index */
+    void *slot_mem;     /* what slot_idx lies in, to free */
     uint8_t *sample; /* out: ceil(n / KSYM_NAME_SAMPLE) x KSYM_SAMPLE_BYTES */
     uint32_t slots;
+    uint8_t *stems;      /* out: the .llvm. stems' Bloom filter (table.h) */
+    uint64_t stem_bits;
     int err;
     /* Once the job is done, its thread helps with the compression rounds
      * (compress.h) until they end; NULL: it just ends. */
     struct ksym_helper *helper;
 };
 
+/* Kernel order (keys, perm) and the names in table order (src). */
+static void order_records(struct name_job *j)
+{
+    const struct ksym_builder *b = j->b;
+    const size_t n = j->n;
+    for (size_t i = 0; i < n; i++) {
+        j->keys[i].addr = b->recs[i].addr;
+        j->keys[i].key = order_key(b, (uint32_t)i);
+    }
+    sort_kernel_order(j->keys, j->ktmp, n);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t r = (uint32_t)(j->keys[i].key & 0xFFFFFF);
+        j->perm[i] = r;
+        j->src.ptr[i] = (const uint8_t *)b->names + b->recs[r].name_off;
+        j->nlen[i] = b->recs[r].name_len;
+    }
+}
+
+/* The Bloom filter of the stems of the names that hold ".llvm." (each cut
+ * at its first), 16+ bits per such name; 0 or -1 (out of memory). */
+static int llvm_stems(struct name_job *j)
+{
+    const struct nsrc *src = &j->src;
+    size_t nllvm = 0;
+    for (size_t i = 0; i < j->n; i++)
+        nllvm += ksym_strip_llvm((const char *)src->ptr[i], src->len[i]) < src->len[i];
+    uint64_t bits = 64;
+    while (bits < 16 * (uint64_t)nllvm)
+        bits <<= 1;
+    j->stem_bits = bits;
+    j->stems = calloc(1, (size_t)(bits / 8));
+    if (!j->stems)
+        return -1;
+    for (size_t i = 0; nllvm && i < j->n; i++) {
+        size_t cut = ksym_strip_llvm((const char *)src->ptr[i], src->len[i]);
+        if (cut == src->len[i])
+            continue;
+        uint64_t h = ksym_hash(src->ptr[i], cut), a = h & (bits - 1), c = (h >> 32) & (bits - 1);
+        j->stems[a >> 3] |= (uint8_t)(1u << (a & 7));
+        j->stems[c >> 3] |= (uint8_t)(1u << (c & 7));
+    }
+    return 0;
+}
+
 static void *name_job_run(void *arg)
 {
     struct name_job *j = arg;
     const size_t n = j->n;
     const struct nsrc *src = &j->src;
+    order_records(j);
     struct nitem *items = malloc((n ? n : 1) * sizeof *items);
     struct nitem *itmp = malloc((n ? n : 1) * sizeof *itmp);
     j->seqs = malloc(n ? n * 3 : 1);
@@ -782,6 +837,9 @@ static void *name_job_run(void *arg)
     uint32_t *h = calloc(slots ? slots : 1, sizeof *h);
     if (!h)
         goto out;
+    /* Per slot its symbol's index, in itmp after first: itmp holds
+     * 4 max(n, 1) words, first nd <= n, slots <= n + n / 4 + 1. */
+    uint32_t *slot_idx = (uint32_t *)(void *)itmp + n;
     for (size_t k = 0; k < nd; k++) {
         uint32_t pos = first[k];
         uint32_t next = k + 1 < nd ? first[k + 1] : (uint32_t)n;
@@ -793,12 +851,18 @@ static void *name_job_run(void *arg)
             if (++sl == slots)
                 sl = 0;
         h[sl] = v;
+        slot_idx[sl] = items[pos].idx;
     }
 #if KSYM_BIG_ENDIAN
     for (uint32_t k = 0; k < slots; k++)
         ksym_wr32((uint8_t *)&h[k], h[k]);
 #endif
     j->hash = (uint8_t *)h;
+    j->slot_idx = slot_idx;
+    j->slot_mem = itmp;
+    itmp = NULL;
+    if (llvm_stems(j))
+        goto out;
     j->err = 0;
 out:
     free(hv);
@@ -845,25 +909,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
 
     set_progress(&b->progress, 0);
     PROF_START;
-    /* 1. Kernel order. */
-    keys = malloc((n ? n : 1) * sizeof *keys);
-    ktmp = malloc((n ? n : 1) * sizeof *ktmp);
-    perm = malloc((n ? n : 1) * sizeof *perm);
-    if (!keys || !ktmp || !perm)
-        goto fail;
-    for (size_t i = 0; i < n; i++) {
-        keys[i].addr = b->recs[i].addr;
-        keys[i].key = order_key(b, (uint32_t)i);
-    }
-    sort_kernel_order(keys, ktmp, n);
-    for (size_t i = 0; i < n; i++)
-        perm[i] = (uint32_t)(keys[i].key & 0xFFFFFF);
-    free(ktmp);
-    ktmp = NULL;
-    PROF("sort");
-    set_progress(&b->progress, PROGRESS_SORT);
-
-    /* 2. Modules keep the builder's numbering: order of first appearance
+    /* 1. Modules keep the builder's numbering: order of first appearance
      * among the records added. */
     uint32_t nmods = (uint32_t)b->nmods;
     size_t modnames_len = 0;
@@ -871,24 +917,25 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
         modnames_len += b->modv[m].len + 1;
     int any_module = nmods > 0;
 
-    /* 3. The names in table order. */
+    /* 2. Kernel order, the names in table order, name order and the name
+     * index, on a second thread when there is enough work, while this one
+     * compresses (which needs none of them). */
+    keys = malloc((n ? n : 1) * sizeof *keys);
+    ktmp = malloc((n ? n : 1) * sizeof *ktmp);
+    perm = malloc((n ? n : 1) * sizeof *perm);
     nptr = malloc((n ? n : 1) * sizeof *nptr);
     nlen = malloc((n ? n : 1) * sizeof *nlen);
-    if (!nptr || !nlen)
+    if (!keys || !ktmp || !perm || !nptr || !nlen)
         goto fail;
-    for (size_t i = 0; i < n; i++) {
-        const struct ksym_rec *r = &b->recs[perm[i]];
-        nptr[i] = (const uint8_t *)b->names + r->name_off;
-        nlen[i] = r->name_len;
-    }
+    job.n = n;
+    job.b = b;
+    job.keys = keys;
+    job.ktmp = ktmp;
+    job.perm = perm;
+    job.src.ptr = nptr;
+    job.src.len = job.nlen = nlen;
     PROF("setup");
     set_progress(&b->progress, PROGRESS_SETUP);
-
-    /* 4. Name order and name index, on a second thread when there is
-     * enough work, while this one compresses. */
-    job.n = n;
-    job.src.ptr = nptr;
-    job.src.len = nlen;
 #ifdef KSYM_THREADS
     if (n >= 4096) {
         job.helper = ksym__helper_new();
@@ -897,8 +944,9 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     }
 #endif
 
-    /* 5. Compression: the records not prepared yet, then the rounds, which
-     * rewrite the strings in place (the builder's copy is gone then). */
+    /* 3. Compression: the records not prepared yet, then the rounds, which
+     * rewrite the strings in place (a copy of them: the builder's names,
+     * which the other thread reads, stay). */
     err = ksym__comp_prepare(b, 0);
     if (err == KSYM_E2BIG) {
         ksym__error(b, err, 0, -1, "symbol names exceed 4 GiB in total");
@@ -914,6 +962,22 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
         goto fail;
     ksym__helper_stop(job.helper);
     ksym__comp_drop_lists(c);
+
+    /* Join the name side. */
+    if (threaded) {
+#ifdef KSYM_THREADS
+        pthread_join(thr, NULL);
+#endif
+        threaded = 0;
+    } else {
+        name_job_run(&job);
+    }
+    PROF("names(wait)");
+    set_progress(&b->progress, PROGRESS_NAMES);
+    if (job.err)
+        goto fail;
+    free(ktmp);
+    ktmp = NULL;
 
     /* Token expansions. */
     uint8_t *tokbuf = c->tokbuf;
@@ -963,7 +1027,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     }
     int mod_as_runs = any_module && nruns <= n / 8;
 
-    /* 6. Layout of the one block. */
+    /* 4. Layout of the one block. */
     size_t names_len = 0;
     for (size_t i = 0; i < n; i++) {
         size_t L;
@@ -1010,27 +1074,8 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     if (!t)
         goto fail;
 
-    /* Join the name side. */
-    if (threaded) {
-#ifdef KSYM_THREADS
-        pthread_join(thr, NULL);
-#endif
-        threaded = 0;
-    } else {
-        name_job_run(&job);
-    }
-    PROF("names(wait)");
-    set_progress(&b->progress, PROGRESS_NAMES);
-    if (job.err)
-        goto fail;
     uint32_t slots = job.slots;
-    /* The Bloom filter of .llvm. stems (table.h). */
-    size_t nllvm = 0;
-    for (size_t i = 0; i < n; i++)
-        nllvm += ksym_strip_llvm((const char *)nptr[i], nlen[i]) < nlen[i];
-    uint64_t stem_bits = 64;
-    while (stem_bits < 16 * (uint64_t)nllvm)
-        stem_bits <<= 1;
+    uint64_t stem_bits = job.stem_bits;
     size_t o_stems = align_up(o_hash + (size_t)slots * 8, 8);
     size_t total_size = align_up(o_stems + (size_t)(stem_bits / 8), 8);
     blk = calloc(1, total_size ? total_size : 8);
@@ -1121,18 +1166,10 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
         uint32_t v = ksym_rd32(job.hash + k * 4);
         if (!v)
             continue;
-        uint32_t idx = ksym_rdseq(job.seqs + (size_t)((v & 0xFFFFFF) - 1) * 3);
         ksym_wr32(blk + o_hash + k * 8, v);
-        ksym_wr32(blk + o_hash + k * 8 + 4, recoff[idx]);
+        ksym_wr32(blk + o_hash + k * 8 + 4, recoff[job.slot_idx[k]]);
     }
-    for (size_t i = 0; nllvm && i < n; i++) {
-        size_t cut = ksym_strip_llvm((const char *)nptr[i], nlen[i]);
-        if (cut == nlen[i])
-            continue;
-        uint64_t h = ksym_hash(nptr[i], cut), a = h & (stem_bits - 1), c = (h >> 32) & (stem_bits - 1);
-        blk[o_stems + (a >> 3)] |= (uint8_t)(1u << (a & 7));
-        blk[o_stems + (c >> 3)] |= (uint8_t)(1u << (c & 7));
-    }
+    memcpy(blk + o_stems, job.stems, (size_t)(stem_bits / 8));
 
     PROF("write");
     t->count = (uint32_t)n;
@@ -1192,6 +1229,8 @@ done:
     ksym__helper_free(job.helper);
     free(job.seqs);
     free(job.hash);
+    free(job.slot_mem);
+    free(job.stems);
     free(job.sample);
     free(keys);
     free(ktmp);

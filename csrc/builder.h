@@ -62,7 +62,6 @@ struct ksym_builder {
  * the time on a kernel's symbols): compression rounds fill the span from
  * PROGRESS_COMP_INIT to PROGRESS_ROUNDS one round at a time. */
 enum {
-    PROGRESS_SORT = 20,
     PROGRESS_SETUP = 50,
     PROGRESS_COMP_INIT = 250,
     PROGRESS_ROUNDS = 900,
