@@ -105,6 +105,7 @@ void ksym_builder_free(struct ksym_builder *b)
     free(b->region_end);
     free(b->sizes);
     ksym__comp_free(b->comp);
+    ksym__bank_free(&b->bank);
     free(b);
 }
 
@@ -732,10 +733,13 @@ struct name_job {
     uint32_t *perm;           /* out: table index -> record */
     struct nsrc src;          /* out: the names in table order, */
     uint16_t *nlen;           /* src.len, writable */
+    struct nitem *items, *itmp; /* the name sort's (n each); itmp then holds
+                                 * slot_idx */
+    uint64_t *hv;    /* n name hashes */
     uint8_t *seqs;   /* out: n x 3 bytes, big-endian */
-    uint8_t *hash;   /* out: slots x u32, the first words of the table's slots */
+    uint8_t *hash;   /* out: slots x u32, the first words of the table's slots;
+                      * room for n + n / 4 + 1 */
     uint32_t *slot_idx; /* out: per filled slot, its symbol's table index */
-    void *slot_mem;     /* what slot_idx lies in, to free */
     uint8_t *sample; /* out: ceil(n / KSYM_NAME_SAMPLE) x KSYM_SAMPLE_BYTES */
     uint32_t slots;
     uint8_t *stems;      /* out: the .llvm. stems' Bloom filter (table.h) */
@@ -796,15 +800,13 @@ static void *name_job_run(void *arg)
     const size_t n = j->n;
     const struct nsrc *src = &j->src;
     order_records(j);
-    struct nitem *items = malloc((n ? n : 1) * sizeof *items);
-    struct nitem *itmp = malloc((n ? n : 1) * sizeof *itmp);
-    j->seqs = malloc(n ? n * 3 : 1);
+    struct nitem *items = j->items, *itmp = j->itmp;
+    uint64_t *hv = j->hv;
     size_t nsamp = (n + KSYM_NAME_SAMPLE - 1) / KSYM_NAME_SAMPLE;
     j->sample = malloc(nsamp ? nsamp * KSYM_SAMPLE_BYTES : 1);
-    uint64_t *hv = malloc((n ? n : 1) * sizeof *hv);
     j->err = -1;
-    if (!items || !itmp || !j->seqs || !j->sample || !hv)
-        goto out;
+    if (!j->sample)
+        return NULL;
     /* Hashes first, in table order: the names are then read about in the
      * order they lie in memory, not in name order. */
     for (size_t i = 0; i < n; i++) {
@@ -834,9 +836,8 @@ static void *name_job_run(void *arg)
     }
     uint32_t slots = nd ? (uint32_t)(nd + nd / 4 + 1) : 0;
     j->slots = slots;
-    uint32_t *h = calloc(slots ? slots : 1, sizeof *h);
-    if (!h)
-        goto out;
+    uint32_t *h = (uint32_t *)(void *)j->hash;
+    memset(h, 0, (size_t)slots * sizeof *h);
     /* Per slot its symbol's index, in itmp after first: itmp holds
      * 4 max(n, 1) words, first nd <= n, slots <= n + n / 4 + 1. */
     uint32_t *slot_idx = (uint32_t *)(void *)itmp + n;
@@ -857,17 +858,10 @@ static void *name_job_run(void *arg)
     for (uint32_t k = 0; k < slots; k++)
         ksym_wr32((uint8_t *)&h[k], h[k]);
 #endif
-    j->hash = (uint8_t *)h;
     j->slot_idx = slot_idx;
-    j->slot_mem = itmp;
-    itmp = NULL;
     if (llvm_stems(j))
-        goto out;
+        return NULL;
     j->err = 0;
-out:
-    free(hv);
-    free(items);
-    free(itmp);
     return NULL;
 }
 
@@ -881,6 +875,55 @@ static void *name_thread(void *arg)
     return NULL;
 }
 #endif
+
+/* Finish's arrays, taken from the builder's bank in this order. */
+enum {
+    ARR_KEYS,
+    ARR_KTMP,
+    ARR_PERM,
+    ARR_NPTR,
+    ARR_NLEN,
+    ARR_ITEMS,
+    ARR_ITMP,
+    ARR_HV,
+    ARR_SEQS,
+    ARR_HASH,
+    ARR_RECOFF,
+    NARRAYS
+};
+
+static size_t array_bytes(int a, size_t n)
+{
+    switch (a) {
+    case ARR_KEYS:
+    case ARR_KTMP:
+        return n * sizeof(struct skey);
+    case ARR_PERM:
+    case ARR_RECOFF:
+        return n * sizeof(uint32_t);
+    case ARR_NPTR:
+        return n * sizeof(const uint8_t *);
+    case ARR_NLEN:
+        return n * sizeof(uint16_t);
+    case ARR_ITEMS:
+    case ARR_ITMP:
+        return n * sizeof(struct nitem);
+    case ARR_HV:
+        return n * sizeof(uint64_t);
+    case ARR_SEQS:
+        return n * KSYM_SEQ_BYTES;
+    default: /* ARR_HASH: slots for at most n distinct names */
+        return (n + n / 4 + 1) * sizeof(uint32_t);
+    }
+}
+
+size_t ksym__finish_bank_bytes(size_t n)
+{
+    size_t sum = ksym__comp_bank_bytes(n);
+    for (int a = 0; a < NARRAYS; a++)
+        sum += array_bytes(a, n) + 64; /* 64: alignment */
+    return sum;
+}
 
 /* On success the builder is emptied (and may be reused); on failure its
  * records are kept and the message says what went wrong. */
@@ -900,6 +943,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     struct ksym_table *t = NULL;
     uint8_t *blk = NULL;
     uint32_t *recoff = NULL; /* per symbol: its record's offset in names */
+    void *arr[NARRAYS] = {NULL};
     struct name_job job;
     memset(&job, 0, sizeof job);
     int threaded = 0;
@@ -920,13 +964,18 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     /* 2. Kernel order, the names in table order, name order and the name
      * index, on a second thread when there is enough work, while this one
      * compresses (which needs none of them). */
-    keys = malloc((n ? n : 1) * sizeof *keys);
-    ktmp = malloc((n ? n : 1) * sizeof *ktmp);
-    perm = malloc((n ? n : 1) * sizeof *perm);
-    nptr = malloc((n ? n : 1) * sizeof *nptr);
-    nlen = malloc((n ? n : 1) * sizeof *nlen);
-    if (!keys || !ktmp || !perm || !nptr || !nlen)
-        goto fail;
+    /* The bank may have been faulted in while the records were read; a
+     * bank too small for all only means malloc for the rest. */
+    (void)ksym__bank_reserve(&b->bank, ksym__finish_bank_bytes(n));
+    for (int a = 0; a < NARRAYS; a++)
+        if (!(arr[a] = ksym__bank_alloc(&b->bank, array_bytes(a, n))))
+            goto fail;
+    keys = arr[ARR_KEYS];
+    ktmp = arr[ARR_KTMP];
+    perm = arr[ARR_PERM];
+    nptr = arr[ARR_NPTR];
+    nlen = arr[ARR_NLEN];
+    recoff = arr[ARR_RECOFF];
     job.n = n;
     job.b = b;
     job.keys = keys;
@@ -934,6 +983,11 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     job.perm = perm;
     job.src.ptr = nptr;
     job.src.len = job.nlen = nlen;
+    job.items = arr[ARR_ITEMS];
+    job.itmp = arr[ARR_ITMP];
+    job.hv = arr[ARR_HV];
+    job.seqs = arr[ARR_SEQS];
+    job.hash = arr[ARR_HASH];
     PROF("setup");
     set_progress(&b->progress, PROGRESS_SETUP);
 #ifdef KSYM_THREADS
@@ -958,7 +1012,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     c = b->comp;
     b->comp = NULL;
     PROF("prepare");
-    if (ksym__compress(c, threaded ? job.helper : NULL, &b->progress))
+    if (ksym__compress(c, threaded ? job.helper : NULL, &b->bank, &b->progress))
         goto fail;
     ksym__helper_stop(job.helper);
     ksym__comp_drop_lists(c);
@@ -976,8 +1030,6 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     set_progress(&b->progress, PROGRESS_NAMES);
     if (job.err)
         goto fail;
-    free(ktmp);
-    ktmp = NULL;
 
     /* Token expansions. */
     uint8_t *tokbuf = c->tokbuf;
@@ -1079,8 +1131,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     size_t o_stems = align_up(o_hash + (size_t)slots * 8, 8);
     size_t total_size = align_up(o_stems + (size_t)(stem_bits / 8), 8);
     blk = calloc(1, total_size ? total_size : 8);
-    recoff = malloc((n ? n : 1) * sizeof *recoff);
-    if (!blk || !recoff)
+    if (!blk)
         goto fail;
 
     /* names, markers, fine offsets */
@@ -1227,19 +1278,13 @@ done:
 #endif
     }
     ksym__helper_free(job.helper);
-    free(job.seqs);
-    free(job.hash);
-    free(job.slot_mem);
     free(job.stems);
     free(job.sample);
-    free(keys);
-    free(ktmp);
-    free(perm);
-    ksym__comp_free(c);
-    free(nptr);
-    free(nlen);
+    ksym__comp_free(c); /* its lists may lie in the bank */
+    for (int a = 0; a < NARRAYS; a++)
+        ksym__bank_release(&b->bank, arr[a]);
+    ksym__bank_free(&b->bank);
     free(t);
     free(blk);
-    free(recoff);
     return err;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bank.h"
 #include "ksym.h"
 
 struct ksym_comp;
@@ -52,6 +53,8 @@ struct ksym_builder {
     /* The compression's input, prepared as records arrive (compress.h);
      * NULL until the first preparation. */
     struct ksym_comp *comp;
+    /* Memory for finish, faulted in while the text is read (bank.h). */
+    struct ksym_bank bank;
 
     char msg[256];
     uint64_t err_line;
@@ -92,6 +95,9 @@ struct ksym_text_state {
 int ksym__parse_lines(struct ksym_builder *b, const char *text, size_t len, struct ksym_text_state *st);
 int ksym__text_checks(struct ksym_builder *b, const struct ksym_mark *mark,
                       const struct ksym_text_state *st);
+
+/* The bytes ksym_builder_finish takes from the bank for n records. */
+size_t ksym__finish_bank_bytes(size_t n);
 
 /* Grow *p (elements of size sz) to hold at least need elements; 0 or -1. */
 int ksym__grow(void **p, size_t *cap, size_t need, size_t sz);

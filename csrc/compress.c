@@ -476,9 +476,9 @@ void ksym__comp_drop_lists(struct ksym_comp *c)
     c->scratch = NULL;
     for (int h = 0; h < 2; h++) {
         struct ksym_lane *l = &c->lane[h];
-        free(l->pool);
-        free(l->log_sym);
-        free(l->log_key);
+        ksym__bank_release(c->bank, l->pool);
+        ksym__bank_release(c->bank, l->log_sym);
+        ksym__bank_release(c->bank, l->log_key);
         free(l->delta);
         free(l->mark);
         free(l->touched);
@@ -746,24 +746,45 @@ static struct run literal_run(const struct ksym_lit_batch *lb, uint32_t p)
 }
 
 /* Room for need more log entries and need more list entries in lane l. */
-static int reserve_lane(struct ksym_lane *l, size_t need)
+static int reserve_lane(const struct ksym_comp *c, struct ksym_lane *l, size_t need)
 {
-    if (ksym__grow((void **)&l->pool, &l->pool_cap, l->npool + need, sizeof *l->pool))
+    size_t cs = l->log_cap, ck = l->log_cap;
+    if (ksym__bank_grow(c->bank, (void **)&l->pool, &l->pool_cap, l->npool + need, l->npool,
+                        sizeof *l->pool) ||
+        ksym__bank_grow(c->bank, (void **)&l->log_sym, &cs, need, 0, sizeof *l->log_sym) ||
+        ksym__bank_grow(c->bank, (void **)&l->log_key, &ck, need, 0, sizeof *l->log_key))
         return -1;
-    if (need <= l->log_cap)
-        return 0;
-    size_t cap = l->log_cap ? l->log_cap : 1024;
-    while (cap < need)
-        cap *= 2;
-    uint32_t *ls = realloc(l->log_sym, cap * sizeof *ls);
-    if (!ls)
+    l->log_cap = cs < ck ? cs : ck;
+    return 0;
+}
+
+/* List entries per symbol that the owner's lane files over all rounds
+ * (about 18 on /proc/kallsyms) and the helper's (about 7): the pools' room
+ * in the bank. */
+#define POOL_PER_SYM_OWNER 20
+#define POOL_PER_SYM_HELPER 8
+
+size_t ksym__comp_bank_bytes(size_t n)
+{
+    /* Pools, and logs for a largest round of about n pairs. */
+    return n * ((POOL_PER_SYM_OWNER + POOL_PER_SYM_HELPER + 2) * sizeof(uint32_t) +
+                2 * sizeof(uint16_t)) + 8 * 64;
+}
+
+/* Start lane l's pool and log in the bank: a pool for per_sym list entries
+ * per symbol, a log for the largest round (cnt_max pairs); 0 or -1. */
+static int bank_lane(struct ksym_comp *c, struct ksym_bank *bank, struct ksym_lane *l,
+                     size_t per_sym, uint32_t cnt_max)
+{
+    size_t need = 2 * (size_t)cnt_max;
+    size_t pool_cap = per_sym * c->n;
+    l->pool = ksym__bank_alloc(bank, pool_cap * sizeof *l->pool);
+    l->log_sym = ksym__bank_alloc(bank, need * sizeof *l->log_sym);
+    l->log_key = ksym__bank_alloc(bank, need * sizeof *l->log_key);
+    if (!l->pool || !l->log_sym || !l->log_key)
         return -1;
-    l->log_sym = ls;
-    uint16_t *lk = realloc(l->log_key, cap * sizeof *lk);
-    if (!lk)
-        return -1;
-    l->log_key = lk;
-    l->log_cap = cap;
+    l->pool_cap = pool_cap;
+    l->log_cap = need;
     return 0;
 }
 
@@ -777,11 +798,26 @@ static int helper_lane_init(struct ksym_lane *l)
     return l->delta && l->mark && l->touched ? 0 : -1;
 }
 
-int ksym__compress(struct ksym_comp *c, struct ksym_helper *h, uint32_t *progress)
+int ksym__compress(struct ksym_comp *c, struct ksym_helper *h, struct ksym_bank *bank,
+                   uint32_t *progress)
 {
     /* No more records come. */
     free(c->scratch);
     c->scratch = NULL;
+    if (bank) {
+        /* A round logs at most two new pairs per occurrence it replaces.
+         * The largest count never grows: a new pair's occurrences each
+         * neighbour a different replaced one, so it occurs at most as often
+         * as the pair replaced.  So the first largest count bounds every
+         * round's log. */
+        uint32_t cnt_max = 0;
+        for (size_t p = 0; p < NPAIRS; p++)
+            cnt_max = c->cnt[p] > cnt_max ? c->cnt[p] : cnt_max;
+        c->bank = bank;
+        if (bank_lane(c, bank, &c->lane[0], POOL_PER_SYM_OWNER, cnt_max) ||
+            (h && bank_lane(c, bank, &c->lane[1], POOL_PER_SYM_HELPER, cnt_max)))
+            return -1;
+    }
     /* A round's runs: one per literal batch, or one per list part. */
     size_t max_runs = c->nlit + KSYM_NPARTS;
     struct run *runs = malloc(max_runs * sizeof *runs);
@@ -816,10 +852,10 @@ int ksym__compress(struct ksym_comp *c, struct ksym_helper *h, uint32_t *progres
         /* Each replaced occurrence logs at most two new pairs.  Pools
          * grow now, before any list in them is handed out. */
         size_t need = 2 * (size_t)c->cnt[p];
-        if (reserve_lane(&c->lane[0], need))
+        if (reserve_lane(c, &c->lane[0], need))
             goto fail;
         int help = h && c->cnt[p] >= HELP_MIN && __atomic_load_n(&h->ready, __ATOMIC_ACQUIRE);
-        if (help && (helper_lane_init(&c->lane[1]) || reserve_lane(&c->lane[1], need)))
+        if (help && (helper_lane_init(&c->lane[1]) || reserve_lane(c, &c->lane[1], need)))
             goto fail;
         /* The symbols to visit. */
         size_t nruns = 0;

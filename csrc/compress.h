@@ -80,6 +80,8 @@ struct ksym_comp {
 
     /* The owner's (0) and the helper's (1) share of a round. */
     struct ksym_lane lane[2];
+    /* Where the lanes' pools and logs start out (bank.h), or NULL. */
+    const struct ksym_bank *bank;
 
     uint8_t tok_a[256], tok_b[256];
     uint8_t kind[256]; /* 0 unused, 1 literal, 2 pair */
@@ -103,10 +105,17 @@ void ksym__helper_serve(struct ksym_helper *h);
 void ksym__helper_stop(struct ksym_helper *h);
 void ksym__helper_free(struct ksym_helper *h);
 
+/* The bytes ksym__compress takes from a bank for n symbols (about: its
+ * pools and logs start there and move to malloc if they outgrow it). */
+size_t ksym__comp_bank_bytes(size_t n);
+
 /* Run the compression rounds on a prepared input, with h's help when h is
- * not NULL; 0 or -1 (out of memory).  progress moves from
- * PROGRESS_COMP_INIT to PROGRESS_ROUNDS.  The caller stops h after. */
-int ksym__compress(struct ksym_comp *c, struct ksym_helper *h, uint32_t *progress);
+ * not NULL, the lanes' pools and logs starting out in bank (which must
+ * outlive c's lists; NULL: malloc); 0 or -1 (out of memory).  progress
+ * moves from PROGRESS_COMP_INIT to PROGRESS_ROUNDS.  The caller stops h
+ * after. */
+int ksym__compress(struct ksym_comp *c, struct ksym_helper *h, struct ksym_bank *bank,
+                   uint32_t *progress);
 
 /* Free what only the rounds need (lists, logs), keeping the strings. */
 void ksym__comp_drop_lists(struct ksym_comp *c);

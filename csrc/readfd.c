@@ -9,7 +9,8 @@
  * it sees exactly the lines ksym_builder_add_text would (same numbers,
  * same errors, same '\r' rule).  Between chunks it also prepares the
  * compression's input for the records added so far, which would otherwise
- * be finish's first 40 ms.
+ * be finish's first 40 ms, and while it waits for a chunk it faults in the
+ * memory that finish will take for those records (bank.h).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -36,6 +37,8 @@
 /* The parser also prepares the compression's input (compress.h) while the
  * reader waits on the kernel, in batches of at least this many records. */
 #define PREPARE_BATCH 8192
+/* Bytes of the bank faulted in at a time while no chunk has come. */
+#define BANK_SLICE (128u << 10)
 
 struct chunk {
     struct chunk *next;
@@ -167,12 +170,32 @@ static void *read_all(void *arg)
     return NULL;
 }
 
-/* The next chunk read, or NULL at the end (*error says why). */
-static struct chunk *next_chunk(struct reader *r, int *error)
+/* Fault in a slice of the bank that finish will take for the records
+ * parsed so far (bank.h); whether there is more to do.  A slice is short
+ * (about 0.1 ms), so a chunk that comes meanwhile waits little. */
+static int bank_ahead(struct ksym_builder *b)
+{
+    size_t target = ksym__finish_bank_bytes(b->nrecs);
+    if (b->bank.touched >= target || ksym__bank_reserve(&b->bank, target))
+        return 0;
+    return ksym__bank_touch(&b->bank, target, BANK_SLICE) > 0;
+}
+
+/* The next chunk read, or NULL at the end (*error says why).  Until one
+ * comes, the bank is faulted in. */
+static struct chunk *next_chunk(struct reader *r, struct ksym_builder *b, int *error)
 {
     pthread_mutex_lock(&r->mu);
-    while (!r->head && !r->done)
+    int ahead = 1;
+    while (!r->head && !r->done) {
+        if (ahead) {
+            pthread_mutex_unlock(&r->mu);
+            ahead = bank_ahead(b);
+            pthread_mutex_lock(&r->mu);
+            continue;
+        }
         pthread_cond_wait(&r->cv, &r->mu);
+    }
     struct chunk *c = r->head;
     if (c) {
         r->head = c->next;
@@ -212,7 +235,7 @@ int ksym_builder_add_fd(struct ksym_builder *b, int fd)
     if (threaded) {
         struct chunk *c;
         int prepare = 1;
-        while ((c = next_chunk(&r, &error)) != NULL) {
+        while ((c = next_chunk(&r, b, &error)) != NULL) {
             if (!err)
                 err = parse_chunk(b, c, &carry, &st);
             free(c);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bank.h"
 #include "ksym.h"
 #include "test_util.h"
 
@@ -482,6 +483,47 @@ static void test_validation(void)
     CHECK_EQ(ksym_builder_add(b, 1, 't', "x", 1, NULL, 3), KSYM_EINVAL);
     CHECK_EQ(ksym_builder_count(b), 6);
     ksym_builder_free(b);
+}
+
+/* The bank (bank.h): arrays are apart and aligned, a full bank hands out
+ * malloc blocks, an array that outgrows the bank keeps what it held, and
+ * faulting pages in reports what is left to do. */
+static void test_bank(void)
+{
+    struct ksym_bank k = {0};
+    CHECK(ksym__bank_reserve(&k, 10000) == 0 && k.cap >= 10000);
+    size_t cap = k.cap;
+    size_t left = ksym__bank_touch(&k, cap, 4096);
+    CHECK(left > 0 && left < cap);
+    while (left)
+        left = ksym__bank_touch(&k, cap, 4096);
+    CHECK(k.touched == cap && ksym__bank_touch(&k, cap + 1, 4096) == 0);
+
+    uint32_t *a = ksym__bank_alloc(&k, 100 * sizeof *a);
+    uint8_t *b = ksym__bank_alloc(&k, 3);
+    CHECK(a && b && (uint8_t *)(a + 100) <= b && ((uintptr_t)b - (uintptr_t)a) % 64 == 0);
+    for (uint32_t i = 0; i < 100; i++)
+        a[i] = i * 7;
+    b[0] = b[1] = b[2] = 9;
+    uint8_t *big = ksym__bank_alloc(&k, cap); /* no room left: malloc */
+    CHECK(big && (big + cap <= k.mem || big >= k.mem + k.cap));
+    big[cap - 1] = 1;
+    ksym__bank_release(&k, big);
+
+    size_t acap = 100;
+    CHECK(ksym__bank_grow(&k, (void **)&a, &acap, 50, 100, sizeof *a) == 0 && acap == 100);
+    CHECK(ksym__bank_grow(&k, (void **)&a, &acap, 5000, 60, sizeof *a) == 0 && acap >= 5000);
+    CHECK((uint8_t *)a + 5000 * sizeof *a <= k.mem || (uint8_t *)a >= k.mem + k.cap);
+    int kept = 1;
+    for (uint32_t i = 0; i < 60; i++)
+        kept &= a[i] == i * 7;
+    CHECK(kept);
+    a[4999] = 1;
+    CHECK(b[0] == 9 && b[1] == 9 && b[2] == 9);
+    ksym__bank_release(&k, a);
+    ksym__bank_release(&k, b);
+    ksym__bank_free(&k);
+    CHECK(k.mem == NULL && k.cap == 0);
 }
 
 static void test_empty(void)
@@ -1145,6 +1187,7 @@ int main(int argc, char **argv)
     if (argc == 3 && !strcmp(argv[1], "--build"))
         return build_only(argv[2]);
     test_validation();
+    test_bank();
     test_empty();
     test_order();
     test_compression_cases();
