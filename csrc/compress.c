@@ -758,11 +758,13 @@ static int reserve_lane(const struct ksym_comp *c, struct ksym_lane *l, size_t n
     return 0;
 }
 
-/* List entries per symbol that the owner's lane files over all rounds
- * (about 18 on /proc/kallsyms) and the helper's (about 7): the pools' room
- * in the bank. */
-#define POOL_PER_SYM_OWNER 20
-#define POOL_PER_SYM_HELPER 8
+/* List entries per symbol that the owner's lane files over all rounds and
+ * the helper's: about 16-18 and 6-8 on /proc/kallsyms, 27 and 6 on the
+ * synthetic million (benchmarks/synthetic.py), as the helper joins earlier
+ * or later.  A pool that outgrows its room moves out of the bank, at the
+ * cost of a copy. */
+#define POOL_PER_SYM_OWNER 32
+#define POOL_PER_SYM_HELPER 12
 
 size_t ksym__comp_bank_bytes(size_t n)
 {
@@ -771,21 +773,25 @@ size_t ksym__comp_bank_bytes(size_t n)
                 2 * sizeof(uint16_t)) + 8 * 64;
 }
 
-/* Start lane l's pool and log in the bank: a pool for per_sym list entries
- * per symbol, a log for the largest round (cnt_max pairs); 0 or -1. */
-static int bank_lane(struct ksym_comp *c, struct ksym_bank *bank, struct ksym_lane *l,
-                     size_t per_sym, uint32_t cnt_max)
+/* Start lane l's log in the bank, for the largest round (cnt_max pairs);
+ * 0 or -1. */
+static int bank_log(struct ksym_bank *bank, struct ksym_lane *l, uint32_t cnt_max)
 {
     size_t need = 2 * (size_t)cnt_max;
-    size_t pool_cap = per_sym * c->n;
-    l->pool = ksym__bank_alloc(bank, pool_cap * sizeof *l->pool);
     l->log_sym = ksym__bank_alloc(bank, need * sizeof *l->log_sym);
     l->log_key = ksym__bank_alloc(bank, need * sizeof *l->log_key);
-    if (!l->pool || !l->log_sym || !l->log_key)
-        return -1;
-    l->pool_cap = pool_cap;
-    l->log_cap = need;
-    return 0;
+    l->log_cap = l->log_sym && l->log_key ? need : 0;
+    return l->log_cap == need ? 0 : -1;
+}
+
+/* Start lane l's pool in the bank, with room for per_sym list entries per
+ * symbol; 0 or -1. */
+static int bank_pool(const struct ksym_comp *c, struct ksym_bank *bank, struct ksym_lane *l,
+                     size_t per_sym)
+{
+    l->pool = ksym__bank_alloc(bank, per_sym * c->n * sizeof *l->pool);
+    l->pool_cap = l->pool ? per_sym * c->n : 0;
+    return l->pool ? 0 : -1;
 }
 
 static int helper_lane_init(struct ksym_lane *l)
@@ -814,8 +820,12 @@ int ksym__compress(struct ksym_comp *c, struct ksym_helper *h, struct ksym_bank 
         for (size_t p = 0; p < NPAIRS; p++)
             cnt_max = c->cnt[p] > cnt_max ? c->cnt[p] : cnt_max;
         c->bank = bank;
-        if (bank_lane(c, bank, &c->lane[0], POOL_PER_SYM_OWNER, cnt_max) ||
-            (h && bank_lane(c, bank, &c->lane[1], POOL_PER_SYM_HELPER, cnt_max)))
+        /* The owner's pool last: the bank is faulted in from its start
+         * (bank.h), and the end of that pool is the part least used. */
+        if (bank_log(bank, &c->lane[0], cnt_max) ||
+            (h && (bank_log(bank, &c->lane[1], cnt_max) ||
+                   bank_pool(c, bank, &c->lane[1], POOL_PER_SYM_HELPER))) ||
+            bank_pool(c, bank, &c->lane[0], POOL_PER_SYM_OWNER))
             return -1;
     }
     /* A round's runs: one per literal batch, or one per list part. */
