@@ -96,6 +96,19 @@ size_t ksym__bank_touch(struct ksym_bank *k, size_t target, size_t max_bytes)
     return target - k->touched;
 }
 
+void ksym__populate(void *p, size_t bytes)
+{
+#ifdef MADV_POPULATE_WRITE
+    uintptr_t from = (uintptr_t)p / PAGE * PAGE;
+    uintptr_t to = ((uintptr_t)p + bytes + PAGE - 1) / PAGE * PAGE;
+    if (bytes)
+        (void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
 void *ksym__bank_alloc(struct ksym_bank *k, size_t bytes)
 {
     size_t o = (k->used + REDZONE + ALIGN - 1) & ~(size_t)(ALIGN - 1);

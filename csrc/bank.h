@@ -34,6 +34,11 @@ int ksym__bank_reserve(struct ksym_bank *k, size_t bytes);
  * to them); returns how many bytes below target are still to do. */
 size_t ksym__bank_touch(struct ksym_bank *k, size_t target, size_t max_bytes);
 
+/* Fault in the pages of [p, p + bytes) without writing to them, so that
+ * another thread may write there meanwhile; nothing where the system has
+ * no way to. */
+void ksym__populate(void *p, size_t bytes);
+
 /* bytes from the bank (64-byte aligned, contents undefined), or from
  * malloc when it has no room; NULL when out of memory. */
 void *ksym__bank_alloc(struct ksym_bank *k, size_t bytes);
