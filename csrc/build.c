@@ -891,8 +891,11 @@ static void *populate_thread(void *arg)
 }
 #endif
 
-/* Finish's arrays, taken from the builder's bank in this order. */
+/* Finish's arrays, taken from the builder's bank in this order: the bank
+ * is faulted in from its start, and recoff is written when only one thread
+ * is left. */
 enum {
+    ARR_RECOFF,
     ARR_KEYS,
     ARR_KTMP,
     ARR_PERM,
@@ -903,7 +906,6 @@ enum {
     ARR_HV,
     ARR_SEQS,
     ARR_HASH,
-    ARR_RECOFF,
     NARRAYS
 };
 
