@@ -733,8 +733,8 @@ struct name_job {
     uint32_t *perm;           /* out: table index -> record */
     struct nsrc src;          /* out: the names in table order, */
     uint16_t *nlen;           /* src.len, writable */
-    struct nitem *items, *itmp; /* the name sort's (n each); itmp then holds
-                                 * slot_idx */
+    struct nitem *items, *itmp; /* the name sort's (n each); items may be
+                                 * ktmp, itmp then holds slot_idx */
     uint64_t *hv;    /* n name hashes */
     uint8_t *seqs;   /* out: n x 3 bytes, big-endian */
     uint8_t *hash;   /* out: slots x u32, the first words of the table's slots;
@@ -897,11 +897,10 @@ static void *populate_thread(void *arg)
 enum {
     ARR_RECOFF,
     ARR_KEYS,
-    ARR_KTMP,
+    ARR_KTMP, /* the kernel-order sort's scratch, then the name sort's items */
     ARR_PERM,
     ARR_NPTR,
     ARR_NLEN,
-    ARR_ITEMS,
     ARR_ITMP,
     ARR_HV,
     ARR_SEQS,
@@ -913,8 +912,10 @@ static size_t array_bytes(int a, size_t n)
 {
     switch (a) {
     case ARR_KEYS:
-    case ARR_KTMP:
         return n * sizeof(struct skey);
+    case ARR_KTMP:
+        return n * (sizeof(struct skey) > sizeof(struct nitem) ? sizeof(struct skey)
+                                                               : sizeof(struct nitem));
     case ARR_PERM:
     case ARR_RECOFF:
         return n * sizeof(uint32_t);
@@ -922,7 +923,6 @@ static size_t array_bytes(int a, size_t n)
         return n * sizeof(const uint8_t *);
     case ARR_NLEN:
         return n * sizeof(uint16_t);
-    case ARR_ITEMS:
     case ARR_ITMP:
         return n * sizeof(struct nitem);
     case ARR_HV:
@@ -1000,7 +1000,7 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     job.perm = perm;
     job.src.ptr = nptr;
     job.src.len = job.nlen = nlen;
-    job.items = arr[ARR_ITEMS];
+    job.items = arr[ARR_KTMP]; /* order_records is done with ktmp by then */
     job.itmp = arr[ARR_ITMP];
     job.hv = arr[ARR_HV];
     job.seqs = arr[ARR_SEQS];
