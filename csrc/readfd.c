@@ -37,8 +37,12 @@
 /* The parser also prepares the compression's input (compress.h) while the
  * reader waits on the kernel, in batches of at least this many records. */
 #define PREPARE_BATCH 8192
-/* Bytes of the bank faulted in at a time while no chunk has come. */
+/* Bytes of the bank faulted in at a time while no chunk has come, and at
+ * most in all: past that (some 2M records), finish faults in the rest
+ * as it goes, as it would without a bank, rather than the read holding
+ * gigabytes early. */
 #define BANK_SLICE (128u << 10)
+#define BANK_AHEAD_MAX ((size_t)512 << 20)
 
 struct chunk {
     struct chunk *next;
@@ -176,6 +180,8 @@ static void *read_all(void *arg)
 static int bank_ahead(struct ksym_builder *b)
 {
     size_t target = ksym__finish_bank_bytes(b->nrecs);
+    if (target > BANK_AHEAD_MAX)
+        target = BANK_AHEAD_MAX;
     if (b->bank.touched >= target || ksym__bank_reserve(&b->bank, target))
         return 0;
     return ksym__bank_touch(&b->bank, target, BANK_SLICE) > 0;
