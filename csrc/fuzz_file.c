@@ -725,6 +725,11 @@ static void fz_arrays(struct fz *f)
     FZ_CHECK(prov ? poff <= f->size && prov == f->data + poff : len == 0 && poff == 0);
     FZ_CHECK(ksym_memory_size(t) >= f->size);
     FZ_CHECK(ksym_module_count(t) == f->m);
+    /* A loaded table's names hold its count records (the loader checked). */
+    uint64_t prefix_bytes = 0, name_bytes = 0;
+    ksym_names_bytes(t, &len);
+    FZ_CHECK(ksym_names_figures(t, &prefix_bytes, &name_bytes) == KSYM_OK);
+    FZ_CHECK(prefix_bytes >= f->n && prefix_bytes <= len);
     for (uint32_t pos = 0; pos < f->n && pos < FZ_EXPAND_CAP; pos++)
         FZ_CHECK(ksym_seq(t, pos) < f->n);
     (void)sink;

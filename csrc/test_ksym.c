@@ -526,6 +526,31 @@ static void test_bank(void)
     CHECK(k.mem == NULL && k.cap == 0);
 }
 
+/* ksym_names_figures: one prefix byte per record, two for a record of more
+ * than 127 codes; the names' own lengths. */
+static void test_names_figures(void)
+{
+    char longname[500];
+    uint32_t x = 12345; /* pseudo-random bytes: their pairs seldom repeat */
+    for (size_t i = 0; i < sizeof longname; i++) {
+        x = x * 1103515245u + 12345u;
+        longname[i] = (char)('!' + (x >> 16) % 90);
+    }
+    struct ksym_builder *b = ksym_builder_new();
+    CHECK_EQ(ksym_builder_add(b, 0x1000, 'T', "short", 5, NULL, 0), 0);
+    CHECK_EQ(ksym_builder_add(b, 0x2000, 't', longname, sizeof longname, NULL, 0), 0);
+    CHECK_EQ(ksym_builder_add(b, 0x3000, 'D', "x", 1, "mod", 3), 0);
+    struct ksym_table *t = NULL;
+    CHECK_EQ(ksym_builder_finish(b, &t), 0);
+    uint64_t prefix_bytes = 0, name_bytes = 0;
+    CHECK_EQ(ksym_names_figures(t, &prefix_bytes, &name_bytes), 0);
+    CHECK_EQ(prefix_bytes, 4);
+    CHECK_EQ(name_bytes, 5 + sizeof longname + 1);
+    CHECK_EQ(ksym_names_figures(t, NULL, &name_bytes), KSYM_EINVAL);
+    ksym_table_free(t);
+    ksym_builder_free(b);
+}
+
 static void test_empty(void)
 {
     struct ksym_builder *b = ksym_builder_new();
@@ -1188,6 +1213,7 @@ int main(int argc, char **argv)
         return build_only(argv[2]);
     test_validation();
     test_bank();
+    test_names_figures();
     test_empty();
     test_order();
     test_compression_cases();

@@ -30,6 +30,7 @@ from .matching import (ANY_MODULE, Match, glob_literal_prefix, glob_regex, match
                        policy_code, select_match)
 from .perfmap import is_perf_map_path, parse_perf_map
 from .sources import parse_text, read_fd, read_file
+from .stats import names_figures
 from .symbol import AddressInfo, Symbol
 from .tablefile import (build_provenance, encode_provenance, is_live, live_region_ends, staleness,
                         write_atomically)
@@ -848,6 +849,11 @@ class SymbolTable:
             "token_index": self._token_index,
             "seqs_of_names": self._seqs,
         }
+
+    def _names_figures(self):
+        """``(prefix_bytes, name_bytes)`` of the names array
+        (:func:`pysyms.stats.names_figures`)."""
+        return names_figures(self._names, self._token_table, self._token_index, self._count)
 
     def memory_size(self):
         """Bytes of the arrays this table holds (not Python object overhead)."""

@@ -690,6 +690,15 @@ class SymbolTable:
         """Bytes the C table holds in memory, arrays and indexes included."""
         return int(lib.ksym_memory_size(self._table))
 
+    def _names_figures(self):
+        """``(prefix_bytes, name_bytes)`` of the names array, as
+        :func:`pysyms.stats.names_figures` computes them, in C."""
+        figures = ffi.new("uint64_t[2]")
+        err = lib.ksym_names_figures(self._table, figures, figures + 1)
+        if err:
+            raise Error(ffi.string(lib.ksym_strerror(err)).decode())
+        return int(figures[0]), int(figures[1])
+
     @property
     def modules(self):
         """Names of the modules that own symbols, in module-id order."""

@@ -71,6 +71,12 @@ def test_c_equals_reference(c_impl, ref_impl, records):
     for q in orc.probe_addresses():
         assert c.lookup_addr(q) == ref.lookup_addr(q), hex(q)
 
+    # The size figures: the prefixes as the oracle splits the array, the
+    # names' bytes as the records give them.
+    prefixes = sum(plen for _, plen, _ in oracle.split_names(c.kernel_arrays()["names"]))
+    name_bytes = sum(len(oracle.normalise(r).name) for r in records)
+    assert c._names_figures() == ref._names_figures() == (prefixes, name_bytes)
+
 
 # ---- each implementation vs the brute-force oracle ------------------------------------------
 

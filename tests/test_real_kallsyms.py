@@ -156,12 +156,19 @@ def test_structure(c_kallsyms, file_records):
     oracle.check_arrays(c_kallsyms.kernel_arrays(), file_records)
 
 
+def test_names_figures(c_kallsyms, file_records):
+    prefixes = sum(plen for _, plen, _ in oracle.split_names(c_kallsyms.kernel_arrays()["names"]))
+    name_bytes = sum(len(oracle.normalise(r).name) for r in file_records)
+    assert c_kallsyms._names_figures() == (prefixes, name_bytes)
+
+
 def test_c_equals_reference(c_kallsyms, ref_kallsyms):
     assert len(c_kallsyms) == len(ref_kallsyms)
     c_arrays, ref_arrays = c_kallsyms.kernel_arrays(), ref_kallsyms.kernel_arrays()
     for key in ref_arrays:
         assert c_arrays[key] == ref_arrays[key], key
     assert list(c_kallsyms) == list(ref_kallsyms)
+    assert c_kallsyms._names_figures() == ref_kallsyms._names_figures()
 
 
 def test_reference_lookups(ref_kallsyms, file_oracle, address_model):
