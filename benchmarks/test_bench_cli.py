@@ -1,8 +1,9 @@
 """The command line's hot paths (issue #6) on the running kernel's table:
 ``pysyms addr`` over 1,000,000 addresses on stdin (parsed in C, formatted in
 batches, written in large writes) against the per-address loop it replaced
-(kept below as ``legacy_addr``), and ``pysyms symbolize`` over a generated
-``perf script`` of 100,000 samples.
+(kept below as ``legacy_addr``), ``pysyms symbolize`` over a generated
+``perf script`` of 100,000 samples, and the size report of ``pysyms build``
+against the Python loop it replaced.
 
 In process: ``cli.main`` with stdin and stdout redirected to memory, the
 table opened from a saved file (``-t``, ~2 ms) so that the figures are the
@@ -18,6 +19,7 @@ import pytest
 
 import pysyms
 from pysyms import cli
+from pysyms.stats import table_stats
 
 N = 1_000_000
 SAMPLES = 100_000
@@ -142,3 +144,31 @@ def test_symbolize_perf_script(benchmark, saved, perf_script, monkeypatch):
                                 rounds=3, iterations=1, warmup_rounds=1)
     assert status == 0
     _rate(benchmark, SAMPLES * DEPTH, "frames")
+
+
+def legacy_table_stats(table):
+    """The size figures of `pysyms build` and `info` before ksym_names_figures:
+    every symbol expanded to sum the name lengths, and the names array walked
+    in Python for its length prefixes."""
+    names = table.kernel_arrays()["names"]
+    original = sum(len(symbol.name.encode("utf-8", "surrogateescape")) for symbol in table)
+    prefixes = offset = 0
+    while offset < len(names):
+        prefix = 2 if names[offset] & 0x80 else 1
+        length = (names[offset] & 0x7F) | (names[offset + 1] << 7) if prefix == 2 else names[offset]
+        prefixes += prefix
+        offset += prefix + length
+    return original, prefixes
+
+
+@pytest.mark.parametrize("impl", ["c", "legacy"])
+def test_build_report(benchmark, kernel, impl):
+    """The figures `pysyms build` prints after building: the names' bytes and
+    the length prefixes' (pysyms.stats.table_stats), against the Python loop
+    they replaced."""
+    if impl == "c":
+        stats = benchmark(table_stats, kernel)
+        got = stats["original"]
+    else:
+        got = benchmark.pedantic(legacy_table_stats, args=(kernel,), rounds=3, iterations=1)[0]
+    assert got == kernel._names_figures()[1]
