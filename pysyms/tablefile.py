@@ -5,11 +5,12 @@ The bytes of a file are laid out by csrc/file.c (C) and pysyms/container.py
 (the pure-Python reference); docs/format.md describes them.
 """
 
-import datetime
-import hashlib
 import json
 import os
-import tempfile
+
+# datetime, hashlib and tempfile are imported where they are used: a command
+# that only reads tables needs none of them, and their imports alone take
+# 15-25 ms, more than opening a table.
 
 __all__ = ["write_atomically", "build_provenance", "encode_provenance", "decode_provenance", "staleness",
            "live_region_ends", "is_live", "LIVE_KALLSYMS"]
@@ -25,6 +26,8 @@ def write_atomically(path, data):
     written, fsynced and renamed over ``path``, then the directory is
     fsynced.  On any error the temporary file is removed and ``path`` is
     untouched."""
+    import tempfile
+
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
@@ -72,6 +75,8 @@ def _modules_digest():
     text = _read_text(_MODULES)
     if text is None:
         return None
+    import hashlib
+
     rows = sorted(" ".join(line.split()[:2]) for line in text.splitlines() if line.strip())
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
@@ -113,6 +118,8 @@ def build_provenance(source):
     """The provenance dict of a table built now from ``source`` (a path or
     None); built from the running kernel's ``/proc/kallsyms`` it also
     records the kernel release, boot id and loaded modules."""
+    import datetime
+
     from . import __version__
 
     prov = {
