@@ -766,22 +766,29 @@ static int reserve_lane(const struct ksym_comp *c, struct ksym_lane *l, size_t n
 #define POOL_PER_SYM_OWNER 32
 #define POOL_PER_SYM_HELPER 12
 
+/* A lane's log in the bank has room for a round of up to LOG_PER_SYM
+ * entries per symbol (two per replaced pair; /proc/kallsyms needs 1.5): a
+ * round that needs more moves it to malloc. */
+#define LOG_PER_SYM 2
+
 size_t ksym__comp_bank_bytes(size_t n)
 {
-    /* Pools, and logs for a largest round of about n pairs. */
-    return n * ((POOL_PER_SYM_OWNER + POOL_PER_SYM_HELPER + 2) * sizeof(uint32_t) +
-                2 * sizeof(uint16_t)) + 8 * 64;
+    return n * ((POOL_PER_SYM_OWNER + POOL_PER_SYM_HELPER) * sizeof(uint32_t) +
+                2 * LOG_PER_SYM * (sizeof(uint32_t) + sizeof(uint16_t))) + 8 * 64;
 }
 
-/* Start lane l's log in the bank, for the largest round (cnt_max pairs);
- * 0 or -1. */
-static int bank_log(struct ksym_bank *bank, struct ksym_lane *l, uint32_t cnt_max)
+/* Start lane l's log in the bank, for the largest round (cnt_max pairs) as
+ * far as the bank's share allows; 0 or -1. */
+static int bank_log(const struct ksym_comp *c, struct ksym_bank *bank, struct ksym_lane *l,
+                    uint32_t cnt_max)
 {
-    size_t need = 2 * (size_t)cnt_max;
-    l->log_sym = ksym__bank_alloc(bank, need * sizeof *l->log_sym);
-    l->log_key = ksym__bank_alloc(bank, need * sizeof *l->log_key);
-    l->log_cap = l->log_sym && l->log_key ? need : 0;
-    return l->log_cap == need ? 0 : -1;
+    size_t cap = 2 * (size_t)cnt_max;
+    if (cap > LOG_PER_SYM * (size_t)c->n)
+        cap = LOG_PER_SYM * (size_t)c->n;
+    l->log_sym = ksym__bank_alloc(bank, cap * sizeof *l->log_sym);
+    l->log_key = ksym__bank_alloc(bank, cap * sizeof *l->log_key);
+    l->log_cap = l->log_sym && l->log_key ? cap : 0;
+    return l->log_sym && l->log_key ? 0 : -1;
 }
 
 /* Start lane l's pool in the bank, with room for per_sym list entries per
@@ -815,15 +822,15 @@ int ksym__compress(struct ksym_comp *c, struct ksym_helper *h, struct ksym_bank 
          * The largest count never grows: a new pair's occurrences each
          * neighbour a different replaced one, so it occurs at most as often
          * as the pair replaced.  So the first largest count bounds every
-         * round's log. */
+         * round's log, and the log that holds it never grows. */
         uint32_t cnt_max = 0;
         for (size_t p = 0; p < NPAIRS; p++)
             cnt_max = c->cnt[p] > cnt_max ? c->cnt[p] : cnt_max;
         c->bank = bank;
         /* The owner's pool last: the bank is faulted in from its start
          * (bank.h), and the end of that pool is the part least used. */
-        if (bank_log(bank, &c->lane[0], cnt_max) ||
-            (h && (bank_log(bank, &c->lane[1], cnt_max) ||
+        if (bank_log(c, bank, &c->lane[0], cnt_max) ||
+            (h && (bank_log(c, bank, &c->lane[1], cnt_max) ||
                    bank_pool(c, bank, &c->lane[1], POOL_PER_SYM_HELPER))) ||
             bank_pool(c, bank, &c->lane[0], POOL_PER_SYM_OWNER))
             return -1;

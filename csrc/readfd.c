@@ -188,11 +188,11 @@ static int bank_ahead(struct ksym_builder *b)
 }
 
 /* The next chunk read, or NULL at the end (*error says why).  Until one
- * comes, the bank is faulted in. */
+ * comes, b's bank is faulted in (b NULL: not, after a parse error). */
 static struct chunk *next_chunk(struct reader *r, struct ksym_builder *b, int *error)
 {
     pthread_mutex_lock(&r->mu);
-    int ahead = 1;
+    int ahead = b != NULL;
     while (!r->head && !r->done) {
         if (ahead) {
             pthread_mutex_unlock(&r->mu);
@@ -241,7 +241,7 @@ int ksym_builder_add_fd(struct ksym_builder *b, int fd)
     if (threaded) {
         struct chunk *c;
         int prepare = 1;
-        while ((c = next_chunk(&r, b, &error)) != NULL) {
+        while ((c = next_chunk(&r, err ? NULL : b, &error)) != NULL) {
             if (!err)
                 err = parse_chunk(b, c, &carry, &st);
             free(c);

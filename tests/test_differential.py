@@ -331,6 +331,17 @@ def test_token_table_overflow_agrees(c_impl, ref_impl):
     assert isinstance(got[0], type) and issubclass(got[0], pysyms.Error)
 
 
+@pytest.mark.parametrize("count", [300, 5000])
+def test_pair_commoner_than_symbols(c_impl, ref_impl, count):
+    """A pair that occurs many times per name: the first rounds replace more
+    occurrences than there are symbols (the compression's logs outgrow the
+    room finish sets aside for them), with and without the helper thread."""
+    records = [(0x1000 + 16 * k, "T", "ab" * (20 + k % 30) + f"_{k}", None) for k in range(count)]
+    c, ref = c_impl.from_records(records), ref_impl.from_records(records)
+    assert c.kernel_arrays() == ref.kernel_arrays()
+    assert c.names() == [r[2] for r in records]
+
+
 def test_many_modules_agree(c_impl, ref_impl):
     """65,536 distinct modules: whatever the limit, both implementations agree."""
     records = [(0x1000 + i, "t", f"s{i}", f"m{i}") for i in range(65536)]
