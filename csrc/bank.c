@@ -67,6 +67,19 @@ int ksym__bank_reserve(struct ksym_bank *k, size_t bytes)
     return 0;
 }
 
+int ksym__populate(void *p, size_t bytes)
+{
+#ifdef MADV_POPULATE_WRITE
+    uintptr_t from = (uintptr_t)p / PAGE * PAGE;
+    uintptr_t to = ((uintptr_t)p + bytes + PAGE - 1) / PAGE * PAGE;
+    return bytes && madvise((void *)from, to - from, MADV_POPULATE_WRITE) == 0 ? 0 : -1;
+#else
+    (void)p;
+    (void)bytes;
+    return -1;
+#endif
+}
+
 size_t ksym__bank_touch(struct ksym_bank *k, size_t target, size_t max_bytes)
 {
     if (target > k->cap)
@@ -76,12 +89,9 @@ size_t ksym__bank_touch(struct ksym_bank *k, size_t target, size_t max_bytes)
     size_t end = target - k->touched > max_bytes ? k->touched + max_bytes : target;
     uintptr_t base = (uintptr_t)k->mem;
     size_t o = k->touched;
-#ifdef MADV_POPULATE_WRITE
     /* The kernel faults a range in about 20% cheaper than writes do. */
-    uintptr_t from = (base + o) / PAGE * PAGE, to = (base + end + PAGE - 1) / PAGE * PAGE;
-    if (madvise((void *)from, to - from, MADV_POPULATE_WRITE) == 0)
-        o = to - base;
-#endif
+    if (ksym__populate(k->mem + o, end - o) == 0)
+        o = ((base + end + PAGE - 1) / PAGE * PAGE) - base;
 #ifdef KSYM_ASAN
     o = end; /* the bank is poisoned: no writes (the pages fault in later) */
 #endif
@@ -94,19 +104,6 @@ size_t ksym__bank_touch(struct ksym_bank *k, size_t target, size_t max_bytes)
     }
     k->touched = o < target ? o : target;
     return target - k->touched;
-}
-
-void ksym__populate(void *p, size_t bytes)
-{
-#ifdef MADV_POPULATE_WRITE
-    uintptr_t from = (uintptr_t)p / PAGE * PAGE;
-    uintptr_t to = ((uintptr_t)p + bytes + PAGE - 1) / PAGE * PAGE;
-    if (bytes)
-        (void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
-#else
-    (void)p;
-    (void)bytes;
-#endif
 }
 
 void *ksym__bank_alloc(struct ksym_bank *k, size_t bytes)

@@ -35,9 +35,9 @@ int ksym__bank_reserve(struct ksym_bank *k, size_t bytes);
 size_t ksym__bank_touch(struct ksym_bank *k, size_t target, size_t max_bytes);
 
 /* Fault in the pages of [p, p + bytes) without writing to them, so that
- * another thread may write there meanwhile; nothing where the system has
- * no way to. */
-void ksym__populate(void *p, size_t bytes);
+ * another thread may write there meanwhile; 0, or -1 where the system has
+ * no way to (nothing is done then). */
+int ksym__populate(void *p, size_t bytes);
 
 /* bytes from the bank (64-byte aligned, contents undefined), or from
  * malloc when it has no room; NULL when out of memory. */

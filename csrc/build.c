@@ -886,7 +886,7 @@ struct populate_job {
 static void *populate_thread(void *arg)
 {
     struct populate_job *pj = arg;
-    ksym__populate(pj->p, pj->bytes);
+    (void)ksym__populate(pj->p, pj->bytes);
     return NULL;
 }
 #endif

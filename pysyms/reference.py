@@ -30,7 +30,6 @@ from .matching import (ANY_MODULE, Match, glob_literal_prefix, glob_regex, match
                        policy_code, select_match)
 from .perfmap import is_perf_map_path, parse_perf_map
 from .sources import parse_text, read_fd, read_file
-from .stats import names_figures
 from .symbol import AddressInfo, Symbol
 from .tablefile import (build_provenance, encode_provenance, is_live, live_region_ends, staleness,
                         write_atomically)
@@ -851,9 +850,16 @@ class SymbolTable:
         }
 
     def _names_figures(self):
-        """``(prefix_bytes, name_bytes)`` of the names array
-        (:func:`pysyms.stats.names_figures`)."""
-        return names_figures(self._names, self._token_table, self._token_index, self._count)
+        """``(prefix_bytes, name_bytes)`` of the names array, as
+        ``ksym_names_figures`` computes them: the bytes its length prefixes
+        take, and the bytes its names expand to (each without the type letter
+        its expansion starts with)."""
+        prefixes = name_bytes = offset = 0
+        for _ in range(self._count):
+            prefixes += 2 if self._names[offset] & 0x80 else 1
+            text, offset = self.expand_symbol(offset)
+            name_bytes += max(len(text) - 1, 0)
+        return prefixes, name_bytes
 
     def memory_size(self):
         """Bytes of the arrays this table holds (not Python object overhead)."""

@@ -691,8 +691,9 @@ class SymbolTable:
         return int(lib.ksym_memory_size(self._table))
 
     def _names_figures(self):
-        """``(prefix_bytes, name_bytes)`` of the names array, as
-        :func:`pysyms.stats.names_figures` computes them, in C."""
+        """``(prefix_bytes, name_bytes)`` of the names array: the bytes its
+        length prefixes take, and the bytes its names expand to (each without
+        the type letter its expansion starts with); ``ksym_names_figures``."""
         figures = ffi.new("uint64_t[2]")
         err = lib.ksym_names_figures(self._table, figures, figures + 1)
         if err:
