@@ -214,7 +214,7 @@ size_t ksym_memory_size(const struct ksym_table *t);
 /* Figures of the names array, for size reports: *prefix_bytes, the bytes of
  * its records' length prefixes, and *name_bytes, the bytes the names expand
  * to (each without the type letter its expansion starts with).  0, or
- * KSYM_ECORRUPT when the array does not hold count records. */
+ * KSYM_EINVAL for a NULL argument. */
 int ksym_names_figures(const struct ksym_table *t, uint64_t *prefix_bytes, uint64_t *name_bytes);
 
 /* ==== Suffix-aware matching and globs (csrc/match.c, issue #3) ============ */

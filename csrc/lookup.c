@@ -554,27 +554,18 @@ int ksym_names_figures(const struct ksym_table *t, uint64_t *prefix_bytes, uint6
 {
     if (!t || !prefix_bytes || !name_bytes)
         return KSYM_EINVAL;
+    /* The names hold count records: the builder writes them so, and the
+     * loaders (arrays.c, file.c) check it. */
     uint64_t prefixes = 0, expanded = 0;
     size_t o = 0;
     for (uint32_t i = 0; i < t->count; i++) {
-        if (o >= t->names_len)
-            return KSYM_ECORRUPT;
-        size_t len = t->names[o], plen = 1;
-        if (len & 0x80) {
-            if (o + 1 >= t->names_len)
-                return KSYM_ECORRUPT;
-            len = (len & 0x7F) | ((size_t)t->names[o + 1] << 7);
-            plen = 2;
-        }
-        o += plen;
-        if (len > t->names_len - o)
-            return KSYM_ECORRUPT;
+        unsigned len, pre = ksym_rec_len(t->names + o, &len);
         uint64_t sym = 0;
-        for (size_t k = 0; k < len; k++)
-            sym += t->tok_len[t->names[o + k]];
+        for (unsigned k = 0; k < len; k++)
+            sym += t->tok_len[t->names[o + pre + k]];
         expanded += sym ? sym - 1 : 0; /* the type letter */
-        prefixes += plen;
-        o += len;
+        prefixes += pre;
+        o += pre + len;
     }
     *prefix_bytes = prefixes;
     *name_bytes = expanded;
