@@ -2,7 +2,6 @@
 table of 1,000,000 kernel-like names, each built once per session."""
 
 import os
-import random
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ helpers,
 import pysyms
 import pysyms.reference
 
+from queries import sample_queries
 from synthetic import kernel_like_records
 
 KALLSYMS = "/proc/kallsyms"
@@ -103,13 +103,5 @@ def table(request, dataset, impl):
 
 @pytest.fixture
 def queries(table):
-    """Fixed random samples of names and addresses present in the table."""
-    rng = random.Random(7)
-    c_table = table  # names and addresses are the same in both implementations
-    picks = [rng.randrange(len(c_table)) for _ in range(1000)]
-    symbols = [c_table[i] for i in picks]
-    lo, hi = c_table[0].address, c_table[len(c_table) - 1].address
-    return {
-        "names": [s.name for s in symbols],
-        "addresses": [rng.randrange(lo, hi) for _ in range(1000)],
-    }
+    """Fixed random names and addresses of the table (benchmarks/queries.py)."""
+    return sample_queries(table)
