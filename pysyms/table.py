@@ -585,7 +585,7 @@ class SymbolTable:
 
     def _dump_chunks(self):
         """Symbols in table order, a chunk per C call: lists of addresses,
-        type letters (a str), names and module names."""
+        type letters (a str), names and module ids (-1: the core kernel)."""
         table, count = self._table, self._count
         chunk = min(_DUMP_CHUNK, max(count, 1))
         addresses = ffi.new("uint64_t[]", chunk)
@@ -594,22 +594,30 @@ class SymbolTable:
         buflen = chunk * _NAME_BUFLEN
         buf = ffi.new("char[]", buflen)
         written = ffi.new("size_t *")
-        module_by_id = self._module_by_id
+        # Views of the buffers: tolist() and str() read them about 2x faster than ffi.unpack.
+        address_words = memoryview(ffi.buffer(addresses)).cast("Q")
+        module_words = memoryview(ffi.buffer(modules)).cast("i")
+        text = memoryview(ffi.buffer(buf))
         start = 0
         while start < count:
             n = lib.ksym_dump_range(table, start, min(chunk, count - start), addresses, types,
                                     modules, buf, buflen, written)
             if n <= 0:
                 raise Error(ffi.string(lib.ksym_strerror(n)).decode())
-            names = decode_name(ffi.unpack(buf, written[0] - 1)).split("\n")  # drop the last '\n'
-            yield (ffi.unpack(addresses, n), ffi.unpack(types, n).decode("latin-1"), names,
-                   [module_by_id[m] for m in ffi.unpack(modules, n)])
+            names = str(text[:written[0] - 1], "utf-8", "surrogateescape").split("\n")  # drop the last '\n'
+            yield (address_words[:n].tolist(), ffi.unpack(types, n).decode("latin-1"), names,
+                   module_words[:n].tolist())
             start += n
 
     def __iter__(self):
-        """Every symbol in table order, expanded by C a chunk at a time."""
+        """Every symbol in table order, expanded by C a chunk at a time.
+
+        Symbols are made one at a time as the caller takes them: a caller that
+        drops each one keeps the collector's counts flat (a chunk's list of
+        Symbols cost the cyclic GC about a third of the iteration)."""
+        module_of = self._module_by_id.__getitem__
         for addresses, letters, names, modules in self._dump_chunks():
-            yield from [_new_tuple(Symbol, fields) for fields in zip(addresses, letters, names, modules)]
+            yield from map(_new_tuple, repeat(Symbol), zip(addresses, letters, names, map(module_of, modules)))
 
     def names(self):
         """Every name in table order, as a list of ``str`` (no Symbol objects)."""
