@@ -5,9 +5,10 @@
 Loads ``pysyms/table.py`` as it was at REV (with today's C core), wraps the
 same C tables in both classes and alternates them round by round, so the
 machine's fast and slow states fall on both.  Measures, per call or per
-symbol: ``lookup_addr`` over the benchmarks' 1,000 addresses (queries.py), ``iter`` (each Symbol
-dropped as it comes, as ``for s in table`` does) and ``list(table)``, on the
-running kernel's table and a synthetic one.  Prints the medians and the
+symbol: ``lookup_addr`` over the benchmarks' 1,000 addresses (queries.py),
+``table[i]`` over 1,000 indexes, ``iter`` (each Symbol dropped as it comes,
+as ``for s in table`` does) and ``list(table)``, on the running kernel's
+table and a synthetic one.  Prints the medians and the
 median of the per-round ratios (before / after: above 1 is faster now).
 
 SPDX-License-Identifier: MIT
@@ -42,13 +43,18 @@ def table_class_at(rev):
     return module.SymbolTable
 
 
-def operations(table, addresses):
+def operations(table, addresses, indexes):
     lookup = table.lookup_addr
 
     def lookup_addr():
         for a in addresses:
             lookup(a)
         return len(addresses)
+
+    def getitem():
+        for i in indexes:
+            table[i]
+        return len(indexes)
 
     def iterate():
         for _ in table:
@@ -59,14 +65,15 @@ def operations(table, addresses):
         list(table)
         return len(table)
 
-    return {"lookup_addr": lookup_addr, "iter": iterate, "list": to_list}
+    return {"lookup_addr": lookup_addr, "getitem": getitem, "iter": iterate, "list": to_list}
 
 
 def compare(label, after, before, rounds):
     addresses = sample_queries(after)["addresses"]
+    indexes = [after.lookup_name_index(name) for name in sample_queries(after)["names"]]
     assert [before.lookup_addr(a) for a in addresses] == [after.lookup_addr(a) for a in addresses]
     assert list(before) == list(after)
-    ops_after, ops_before = operations(after, addresses), operations(before, addresses)
+    ops_after, ops_before = operations(after, addresses, indexes), operations(before, addresses, indexes)
     for name in ops_after:
         times = {"before": [], "after": []}
         for _ in range(rounds):

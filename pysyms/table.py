@@ -37,15 +37,13 @@ class _Scratch(threading.local):
     a call, so two threads must never share one buffer."""
 
     def __init__(self):
-        self.address = ffi.new("uint64_t[1]")
-        self.type = ffi.new("char[1]")
-        self.module = ffi.new("int32_t[1]")
-        self.name = ffi.new("char[]", _NAME_BUFLEN)
+        name = ffi.new("char[]", _NAME_BUFLEN)
+        # Each call's buffers in one tuple, fetched in one attribute read.
+        self.symbol_out = (ffi.new("uint64_t[1]"), ffi.new("char[1]"), ffi.new("int32_t[1]"), name)
         info = ffi.new("struct ksym_addr_info *")
-        # lookup_addr's buffers and a view of the answer's words, fetched in
-        # one attribute read; memoryview.tolist() reads the six words in a
-        # third of ffi.unpack's time.
-        self.addr_out = (info, self.name, memoryview(ffi.buffer(info)).cast("Q"))
+        # For lookup_addr, a view of the answer's words too: memoryview.tolist()
+        # reads the six in a third of ffi.unpack's time.
+        self.addr_out = (info, name, memoryview(ffi.buffer(info)).cast("Q"))
 
 
 _scratch = _Scratch()
@@ -572,12 +570,12 @@ class SymbolTable:
 
     def _fields(self, i):
         """``(address, type, name, module)`` of symbol ``i``, in one C call."""
-        out = _scratch
-        n = lib.ksym_symbol(self._table, i, out.address, out.type, out.module, out.name, _NAME_BUFLEN)
+        address, letter, module, name = _scratch.symbol_out
+        n = lib.ksym_symbol(self._table, i, address, letter, module, name, _NAME_BUFLEN)
         if n < 0:
             raise Error(ffi.string(lib.ksym_strerror(n)).decode())
-        return (out.address[0], out.type[0].decode("latin-1"), decode_name(ffi.unpack(out.name, n)),
-                self._module_by_id[out.module[0]])
+        return (address[0], letter[0].decode("latin-1"), decode_name(ffi.unpack(name, n)),
+                self._module_by_id[module[0]])
 
     def __getitem__(self, i):
         """Symbol ``i`` in table order (negative indexes count from the end)."""
