@@ -33,8 +33,8 @@ _new_tuple = tuple.__new__
 
 
 class _Scratch(threading.local):
-    """Per-thread output buffers for the C calls: cffi releases the GIL during
-    a call, so two threads must never share one buffer."""
+    """Per-thread output buffers for the C calls: the GIL is released during
+    most calls (all but _build_ffi.HOLD_GIL's), so threads must not share one."""
 
     def __init__(self):
         name = ffi.new("char[]", _NAME_BUFLEN)
