@@ -37,8 +37,9 @@ def header_cdef(text):
 
 # The per-symbol calls that keep the GIL.  cffi releases and retakes it around
 # every call, which costs ~90 ns: a third of lookup_name's whole C call.  These
-# return in well under a microsecond (no I/O, no loop over the table), so other
-# threads lose nothing; every other call still lets them run.
+# return in well under a microsecond (no loop over the table; no I/O but the
+# first touch of a mapped table file's page), as a hand-written extension's
+# would without releasing it; every other call still lets other threads run.
 HOLD_GIL = ["ksym_lookup_query", "ksym_lookup_addr", "ksym_lookup_name", "ksym_symbol",
             "ksym_name_run", "ksym_seq", "ksym_size"]
 
