@@ -7,8 +7,8 @@ same C tables in both classes and alternates them round by round, so the
 machine's fast and slow states fall on both.  Measures, per call or per
 symbol: ``lookup_addr`` over the benchmarks' 1,000 addresses (queries.py),
 ``table[i]`` over 1,000 indexes, ``iter`` (each Symbol dropped as it comes,
-as ``for s in table`` does) and ``list(table)``, on the running kernel's
-table and a synthetic one.  Prints the medians and the
+as ``for s in table`` does), ``list(table)`` and ``names()``, on the
+running kernel's table and a synthetic one.  Prints the medians and the
 median of the per-round ratios (before / after: above 1 is faster now).
 
 SPDX-License-Identifier: MIT
@@ -65,7 +65,10 @@ def operations(table, addresses, indexes):
         list(table)
         return len(table)
 
-    return {"lookup_addr": lookup_addr, "getitem": getitem, "iter": iterate, "list": to_list}
+    def names():
+        return len(table.names())
+
+    return {"lookup_addr": lookup_addr, "getitem": getitem, "iter": iterate, "list": to_list, "names": names}
 
 
 def compare(label, after, before, rounds):
