@@ -13,13 +13,16 @@ SPDX-License-Identifier: MIT
 """
 
 import random
-import statistics
 import sys
-import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pysyms
 from pysyms._native import lib
 from pysyms.names import encode_name
+
+from alternate import alternate, per_item, ratio_line
 
 _lookup_address = lib.ksym_lookup_address
 _NO_ADDRESS = lib.KSYM_NO_ADDRESS
@@ -57,19 +60,9 @@ def main():
         for n in names:
             after(n)
 
-    times = {run_before: [], run_after: []}
-    for _ in range(rounds):
-        for run in (run_before, run_after):
-            t0 = time.perf_counter()
-            run()
-            times[run].append((time.perf_counter() - t0) / len(names) * 1e9)
-    b, a = times[run_before], times[run_after]
+    b, a = alternate(per_item(run_before, len(names)), per_item(run_after, len(names)), rounds)
     print(f"{len(table)} symbols, {len(names)} names, {rounds} alternated rounds")
-    print(f"before: median {statistics.median(b):.0f} ns, fastest {min(b):.0f} ns")
-    print(f"after:  median {statistics.median(a):.0f} ns, fastest {min(a):.0f} ns")
-    print(f"ratio of medians {statistics.median(b) / statistics.median(a):.2f}, "
-          f"median of per-round ratios {statistics.median(x / y for x, y in zip(b, a)):.2f}")
-
+    print(ratio_line(b, a))
 
 if __name__ == "__main__":
     main()

@@ -15,12 +15,12 @@ SPDX-License-Identifier: MIT
 """
 
 import importlib.util
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from alternate import alternate, per_item, ratio_line  # noqa: E402
 
 
 def load_native(path):
@@ -42,13 +42,6 @@ def calls(native, table_address, count, queries):
     address, letter, module = ffi.new("uint64_t[1]"), ffi.new("char[1]"), ffi.new("int32_t[1]")
     lookup_query, lookup_addr, symbol = lib.ksym_lookup_query, lib.ksym_lookup_addr, lib.ksym_symbol
 
-    def timed(loop, n):
-        def run():
-            t0 = time.perf_counter()
-            loop()
-            return (time.perf_counter() - t0) / n * 1e9
-        return run
-
     def names():
         for q in name_queries:
             lookup_query(q)
@@ -61,9 +54,9 @@ def calls(native, table_address, count, queries):
         for i in indexes:
             symbol(table, i, address, letter, module, name, len(name))
 
-    return {"ksym_lookup_query": timed(names, len(name_queries)),
-            "ksym_lookup_addr": timed(addrs, len(addresses)),
-            "ksym_symbol": timed(symbols, len(indexes))}
+    return {"ksym_lookup_query": per_item(names, len(name_queries)),
+            "ksym_lookup_addr": per_item(addrs, len(addresses)),
+            "ksym_symbol": per_item(symbols, len(indexes))}
 
 
 def main():
@@ -86,25 +79,22 @@ def main():
     def whole_lookup_name(query):
         names, lookup = queries["names"], table.lookup_name
 
-        def run():
-            module._lookup_query = query
-            t0 = time.perf_counter()
+        def loop():
             for n in names:
                 lookup(n)
-            return (time.perf_counter() - t0) / len(names) * 1e9
+        timed = per_item(loop, len(names))
+
+        def run():
+            module._lookup_query = query
+            return timed()
         return run
 
     runs_before["lookup_name (method)"] = whole_lookup_name(before.lib.ksym_lookup_query)
     runs_after["lookup_name (method)"] = whole_lookup_name(after.lib.ksym_lookup_query)
     print(f"{before_path} (before) against {after.__file__} (after); {len(table)} symbols, {rounds} rounds")
     for label in runs_after:
-        b, a = [], []
-        for _ in range(rounds):
-            b.append(runs_before[label]())
-            a.append(runs_after[label]())
-        print(f"{label:20} before {statistics.median(b):5.0f} ns  after {statistics.median(a):5.0f} ns"
-              f"  median per-round ratio {statistics.median(x / y for x, y in zip(b, a)):.2f}")
-
+        b, a = alternate(runs_before[label], runs_after[label], rounds)
+        print(f"{label:20} {ratio_line(b, a)}")
 
 if __name__ == "__main__":
     main()

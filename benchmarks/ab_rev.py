@@ -15,10 +15,8 @@ SPDX-License-Identifier: MIT
 """
 
 import importlib.util
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -26,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pysyms
 import pysyms.table
 
+from alternate import alternate, per_item, ratio_line
 from queries import sample_queries
 from synthetic import kernel_like_records
 
@@ -44,50 +43,36 @@ def table_class_at(rev):
 
 
 def operations(table, addresses, indexes):
+    """Each operation as a callable returning ns per call or per symbol."""
     lookup = table.lookup_addr
 
     def lookup_addr():
         for a in addresses:
             lookup(a)
-        return len(addresses)
 
     def getitem():
         for i in indexes:
             table[i]
-        return len(indexes)
 
     def iterate():
         for _ in table:
             pass
-        return len(table)
 
-    def to_list():
-        list(table)
-        return len(table)
-
-    def names():
-        return len(table.names())
-
-    return {"lookup_addr": lookup_addr, "getitem": getitem, "iter": iterate, "list": to_list, "names": names}
+    return {"lookup_addr": per_item(lookup_addr, len(addresses)), "getitem": per_item(getitem, len(indexes)),
+            "iter": per_item(iterate, len(table)), "list": per_item(lambda: list(table), len(table)),
+            "names": per_item(table.names, len(table))}
 
 
 def compare(label, after, before, rounds):
-    addresses = sample_queries(after)["addresses"]
-    indexes = [after.lookup_name_index(name) for name in sample_queries(after)["names"]]
+    queries = sample_queries(after)
+    addresses = queries["addresses"]
+    indexes = [after.lookup_name_index(name) for name in queries["names"]]
     assert [before.lookup_addr(a) for a in addresses] == [after.lookup_addr(a) for a in addresses]
     assert list(before) == list(after)
     ops_after, ops_before = operations(after, addresses, indexes), operations(before, addresses, indexes)
     for name in ops_after:
-        times = {"before": [], "after": []}
-        for _ in range(rounds):
-            for side, ops in (("before", ops_before), ("after", ops_after)):
-                t0 = time.perf_counter()
-                n = ops[name]()
-                times[side].append((time.perf_counter() - t0) / n * 1e9)
-        b, a = times["before"], times["after"]
-        print(f"{label:9} {name:12} before {statistics.median(b):7.0f} ns  after {statistics.median(a):7.0f} ns"
-              f"  ratio of medians {statistics.median(b) / statistics.median(a):.2f}"
-              f"  median per-round ratio {statistics.median(x / y for x, y in zip(b, a)):.2f}")
+        b, a = alternate(ops_before[name], ops_after[name], rounds)
+        print(f"{label:9} {name:12} {ratio_line(b, a)}")
 
 
 def main():
