@@ -95,12 +95,6 @@ static uint32_t finder_in_block(const struct finder *f, uint32_t block, uint64_t
     return lo + 1;
 }
 
-#if defined(__GNUC__)
-#define PREFETCH(p) __builtin_prefetch(p)
-#else
-#define PREFETCH(p) ((void)0)
-#endif
-
 /* Start loading the address block of a search before it is needed. */
 static void finder_prefetch(const struct finder *f, int64_t block)
 {

@@ -819,8 +819,16 @@ static void *name_job_run(void *arg)
      * holding the position of its first entry. */
     uint32_t *first = (uint32_t *)(void *)itmp; /* itmp is free now */
     size_t nd = 0;
+    uint64_t prev = 0;
     for (size_t p = 0; p < n; p++) {
         uint32_t x = items[p].idx;
+        /* hv is read in name order, at random: ask for it early. */
+        if (p + 16 < n)
+            PREFETCH(&hv[items[p + 16].idx]);
+        uint64_t hx = hv[x];
+        /* The sort is done with the keys: they hold the hashes from here on,
+         * in name order, for the index below to read in sequence. */
+        items[p].key = hx;
         uint8_t *q = j->seqs + p * 3;
         q[0] = (uint8_t)(x >> 16);
         q[1] = (uint8_t)(x >> 8);
@@ -831,8 +839,9 @@ static void *name_job_run(void *arg)
             ksym_wr64be(e + 8, name_key(src->ptr[x], src->len[x], 8));
         }
         /* Different hashes settle most neighbours without reading names. */
-        if (p == 0 || hv[items[p - 1].idx] != hv[x] || !names_equal(src, items[p - 1].idx, x))
+        if (p == 0 || prev != hx || !names_equal(src, items[p - 1].idx, x))
             first[nd++] = (uint32_t)p;
+        prev = hx;
     }
     uint32_t slots = nd ? (uint32_t)(nd + nd / 4 + 1) : 0;
     j->slots = slots;
@@ -844,7 +853,9 @@ static void *name_job_run(void *arg)
     for (size_t k = 0; k < nd; k++) {
         uint32_t pos = first[k];
         uint32_t next = k + 1 < nd ? first[k + 1] : (uint32_t)n;
-        uint64_t hk = hv[items[pos].idx];
+        uint64_t hk = items[pos].key;
+        if (k + 8 < nd) /* the slots are visited at random */
+            PREFETCH(&h[ksym_hash_slot(items[first[k + 8]].key, slots)]);
         uint32_t v = ((uint32_t)(hk >> 57) << 25) | ((uint32_t)(next - pos == 1) << 24) |
                      (pos + 1);
         uint32_t sl = ksym_hash_slot(hk, slots);

@@ -51,6 +51,7 @@
 #include "builder.h"
 #include "compress.h"
 #include "ksym.h"
+#include "table.h"
 
 #define NPAIRS KSYM_NPAIRS
 
@@ -59,12 +60,6 @@ static size_t prof_visits, prof_rewrites, prof_logged;
 #define STAT(x) ((void)(x))
 #else
 #define STAT(x) ((void)0)
-#endif
-
-#if defined(__GNUC__)
-#define PREFETCH(p) __builtin_prefetch(p)
-#else
-#define PREFETCH(p) ((void)0)
 #endif
 
 static inline size_t sym_len(const uint8_t *x)

@@ -339,12 +339,6 @@ uint32_t ksym_seq(const struct ksym_table *t, uint32_t pos)
 
 /* ---- address lookup --------------------------------------------------------- */
 
-#if defined(__GNUC__)
-#define PREFETCH(p) __builtin_prefetch(p)
-#else
-#define PREFETCH(p) ((void)0)
-#endif
-
 /* First index whose address is > q (n if none); requires n > 0.  Branchless,
  * prefetching both candidates of the next step. */
 static inline uint32_t upper_bound32(const uint8_t *a, uint32_t n, uint32_t q)

@@ -165,12 +165,6 @@ static void sample_range(const struct ksym_table *t, const uint8_t *p, size_t pl
         *hi = e * KSYM_NAME_SAMPLE;
 }
 
-#if defined(__GNUC__)
-#define PREFETCH(p) __builtin_prefetch(p)
-#else
-#define PREFETCH(p) ((void)0)
-#endif
-
 /* Before a search of the few positions [lo, hi): start the memory reads of
  * all their records at once (seq, fine offset, record bytes) so that the
  * probes do not each wait for three dependent cache misses in turn. */

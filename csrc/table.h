@@ -126,6 +126,13 @@ struct ksym_table {
     uint8_t tok8[KSYM_TOKENS][8];
 };
 
+/* A hint to start loading what a loop will read a few steps on. */
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)0)
+#endif
+
 /* ---- byte readers ------------------------------------------------------- */
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
