@@ -38,7 +38,8 @@ def summarize(path):
         info = bench.get("extra_info", {})
         if "ratio" in info:
             how = f"{info['speedup']:.1f}x faster" if "speedup" in info else f"{info['ratio']:.2f}x"
-            print(f"{bench['name']}: {info['op_ns']:.1f} ns vs {info['base']} {info['base_ns']:.0f} ns = {how}")
+            print(f"{bench['name']}: {_fmt(info['op_ns'] * 1e-9)} vs {info['base']}"
+                  f" {_fmt(info['base_ns'] * 1e-9)} = {how}")
 
 
 def _fmt(seconds):
