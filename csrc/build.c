@@ -93,20 +93,28 @@ struct ksym_builder *ksym_builder_new(void)
     return b;
 }
 
+/* About the bytes of b's big blocks and of the compression's input c (or
+ * NULL): what giving them back costs. */
+static size_t leftover_bytes(const struct ksym_builder *b, const struct ksym_comp *c)
+{
+    size_t bytes = b->bank.cap + b->recs_cap * sizeof *b->recs + b->names_cap;
+    if (c)
+        bytes += sizeof *c + c->buf_cap + c->start_cap * sizeof *c->start;
+    return bytes;
+}
+
 void ksym_builder_free(struct ksym_builder *b)
 {
     if (!b)
         return;
-    free(b->recs);
-    free(b->names);
+    struct ksym_leftovers left = {{b->recs, b->names, b->sizes, NULL}, b->comp, b->bank};
+    size_t left_bytes = leftover_bytes(b, b->comp);
     free(b->mods);
     free(b->modv);
     free(b->mod_hash);
     free(b->region_end);
-    free(b->sizes);
-    ksym__comp_free(b->comp);
-    ksym__bank_free(&b->bank);
     free(b);
+    ksym__release(&left, left_bytes);
 }
 
 size_t ksym_builder_count(const struct ksym_builder *b)
@@ -1302,6 +1310,24 @@ int ksym_builder_finish(struct ksym_builder *b, struct ksym_table **out)
     *out = t;
     t = NULL;
     blk = NULL;
+    /* The rest is memory to give back, which the caller need not wait for:
+     * the arrays taken from malloc now, the bank and the big blocks later. */
+    for (int a = 0; a < NARRAYS; a++) {
+        ksym__bank_release(&b->bank, arr[a]);
+        arr[a] = NULL;
+    }
+    c->bank = NULL;
+    struct ksym_leftovers left = {{b->recs, b->names, job.stems, job.sample}, c, b->bank};
+    size_t left_bytes = leftover_bytes(b, c);
+    c = NULL;
+    job.stems = NULL;
+    job.sample = NULL;
+    b->recs = NULL;
+    b->recs_cap = 0;
+    b->names = NULL;
+    b->names_cap = 0;
+    memset(&b->bank, 0, sizeof b->bank);
+    ksym__release(&left, left_bytes);
     builder_reset(b);
     set_progress(&b->progress, KSYM_PROGRESS_DONE);
     err = KSYM_OK;

@@ -106,6 +106,21 @@ int ksym__grow(void **p, size_t *cap, size_t need, size_t sz);
  * here and reported by the add that runs out). */
 void ksym__reserve(struct ksym_builder *b, size_t more_recs, size_t more_name_bytes);
 
+/* What a finished build leaves to free (release.c): malloc blocks, the
+ * compression's input (its lists dropped, its bank pointer cleared) and
+ * the bank. */
+#define KSYM_LEFTOVER_BLOCKS 4
+struct ksym_leftovers {
+    void *block[KSYM_LEFTOVER_BLOCKS];
+    struct ksym_comp *comp;
+    struct ksym_bank bank;
+};
+
+/* Free everything in *l, which is emptied: on a detached thread when it
+ * holds some megabytes (bytes, about) and a thread can be started, here
+ * otherwise.  Nothing in *l may be used after. */
+void ksym__release(struct ksym_leftovers *l, size_t bytes);
+
 /* Set the message (printf-style), line and record of an error; returns err. */
 int ksym__error(struct ksym_builder *b, int err, uint64_t line, int64_t record,
                 const char *fmt, ...)
