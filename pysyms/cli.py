@@ -93,7 +93,8 @@ def cmd_build(args):
            "build_ms": round(elapsed * 1e3, 3), "memory_bytes": memory,
            "compressed": stats["compressed"], "original": stats["original"],
            "ratio": round(stats["ratio"], 4)}
-    text = (f"built {len(table)} symbols ({len(table.modules)} modules) from {source} in "
+    nmods = len(table.modules)
+    text = (f"built {len(table)} symbols ({nmods} module{'' if nmods == 1 else 's'}) from {source} in "
             f"{elapsed * 1e3:.1f} ms; names {stats['original']} -> {stats['compressed']} bytes "
             f"({stats['ratio']:.2%}); {memory} bytes in memory ({per_symbol:.1f} per symbol)")
     if args.output is not None:

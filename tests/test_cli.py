@@ -55,14 +55,25 @@ def test_build(source, capsys):
     assert run(["build", "--source", source]) == 0
     out, err = out_lines(capsys)
     assert len(out) == 1 and err == ""
-    assert out[0].startswith(f"built 6 symbols (1 modules) from {source} in ")
+    assert out[0].startswith(f"built 6 symbols (1 module) from {source} in ")
     assert f"names {NAMES_BYTES} -> {expected_compressed()} bytes" in out[0]
+
+
+def test_build_counts_modules_in_words(tmp_path, capsys):
+    """One module, or none or several: the summary line's noun agrees."""
+    for text, words in ((SOURCE.replace(b"\t[__builtin__ftrace]", b""), "0 modules"),
+                        (SOURCE + b"ffffffffc0300000 t init\t[ext4]\n", "2 modules")):
+        path = tmp_path / "kallsyms"
+        path.write_bytes(text)
+        assert run(["build", str(path)]) == 0
+        out, _ = out_lines(capsys)
+        assert f" symbols ({words}) from " in out[0]
 
 
 def test_build_positional_source(source, capsys):
     assert run(["build", source]) == 0
     out, _ = out_lines(capsys)
-    assert out[0].startswith(f"built 6 symbols (1 modules) from {source} in ")
+    assert out[0].startswith(f"built 6 symbols (1 module) from {source} in ")
 
 
 def test_build_json(source, capsys):
