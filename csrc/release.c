@@ -3,7 +3,9 @@
  * A build from /proc/kallsyms leaves some 60 MB behind: the bank, the
  * compression's strings, the records and their names.  Unmapping them
  * took 4-9 ms of each build, after the table was complete.  A detached
- * thread does it instead, while the caller goes on with the table.
+ * thread does it instead, while the caller goes on with the table.  (So a
+ * program that dlopen()s the C core must not dlclose() it right after a
+ * build: the thread may still be running its code.)
  *
  * SPDX-License-Identifier: MIT
  */
